@@ -1,0 +1,3 @@
+module taskflow/cluster/addons/coredns
+
+go 1.26.8

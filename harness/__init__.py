@@ -1,0 +1,3 @@
+"""Taskflow conformance harness: deploys Taskflow to a cluster and proves the spec with evidence."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,33 @@
+"""Sessions: tests, lint (the fast loop) and the cluster, conformance, load, chaos and bench jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "tests"]
+
+PYTHON = "3.11"
+PYTEST_NO_TESTS_COLLECTED = 5
+PYTEST_OK = (0, PYTEST_NO_TESTS_COLLECTED)
+APP_PACKAGES = sorted(str(path.parent) for path in Path("apps").glob("*/pyproject.toml"))
+LINTED_PATHS = ["harness", "scenarios", "load", "chaos", "tests", "apps", "noxfile.py"]
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The fast suite: unit tests, static manifest checks and app tests; no cluster."""
+    session.install("-e", ".[dev]", *(f"--editable={app}" for app in APP_PACKAGES))
+    session.run("pytest", "-m", "not cluster", *session.posargs, success_codes=PYTEST_OK)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff and mypy over the whole project."""
+    session.install("-e", ".[dev,load,chaos]")
+    session.run("ruff", "check", *LINTED_PATHS)
+    session.run("ruff", "format", "--check", *LINTED_PATHS)
+    session.run("mypy", "harness", "scenarios", "load", "chaos", "noxfile.py")
