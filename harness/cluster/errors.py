@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.errors import UserError
 
-class ClusterError(Exception):
+
+class ClusterError(UserError):
     """A failure with its cause, the fix, and optionally a log whose tail explains it.
 
     The CLI prints these without a traceback; everything else is a bug.
     """
 
     def __init__(self, cause: str, fix: str = "", log: Path | None = None) -> None:
-        super().__init__(cause)
+        super().__init__(cause, fix=fix or None)
         self.cause = cause
         self.fix = fix
         self.log = log
