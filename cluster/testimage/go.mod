@@ -1,0 +1,3 @@
+module taskflow.local/cluster/testimage
+
+go 1.24.0

@@ -1,0 +1,62 @@
+"""CLI: python -m harness.cluster up|down|status|kubeconfig|load-image PATH."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .context import Context
+from .errors import ClusterError
+from .lifecycle import down, require_up, status, up
+from .paths import Layout
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m harness.cluster", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up_p = sub.add_parser("up", help="build what is missing, start everything, wait until Ready")
+    up_p.add_argument("--no-addons", action="store_true", help="start only the core components")
+    sub.add_parser("down", help="stop everything and remove what `up` created")
+    sub.add_parser("status", help="what runs (exit 1 when not healthy)")
+    sub.add_parser("kubeconfig", help="print the admin kubeconfig path")
+    load = sub.add_parser("load-image", help="import a docker-archive/OCI tar into containerd (k8s.io)")
+    load.add_argument("path", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    layout = Layout.default()
+    try:
+        if args.command == "up":
+            print(up(layout, with_addons=not args.no_addons))
+            print(f"kubectl: {layout.kubectl_link}", file=sys.stderr)
+        elif args.command == "down":
+            problems = down(layout)
+            for problem in problems:
+                print(f"problem: {problem}", file=sys.stderr)
+            return 1 if problems else 0
+        elif args.command == "status":
+            healthy, report = status(layout)
+            print(report)
+            return 0 if healthy else 1
+        elif args.command == "kubeconfig":
+            if not layout.admin_kubeconfig.exists():
+                raise ClusterError("no cluster has been created", "run `python -m harness.cluster up`")
+            print(layout.admin_kubeconfig)
+            print(f"kubectl: {layout.kubectl_link}", file=sys.stderr)
+        elif args.command == "load-image":
+            require_up(layout)
+            Context(layout).load_image(args.path.resolve())
+    except ClusterError as error:
+        print(error.render(), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; run `up` again to continue or `down` to clean up", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The kubelet's cgroup root: a child of the cgroup `up` started in, per v1 controller.
+
+The host's own cgroups are never moved or changed; we only mkdir below our own cgroup and
+rmdir what we made.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from .errors import ClusterError
+
+CGROUP_FS = Path("/sys/fs/cgroup")
+LEAF = "taskflow"
+# Controllers the kubelet's cgroupfs manager needs to find the root in.
+NEEDED = ("cpu", "cpuacct", "cpuset", "memory", "pids")
+
+
+def own_cgroups() -> dict[str, str]:
+    """controller -> path of this process's cgroup (cgroup v1 hierarchies only)."""
+    result: dict[str, str] = {}
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        for ctrl in controllers.split(","):
+            if ctrl:
+                result[ctrl.removeprefix("name=")] = path
+    return result
+
+
+def is_v1() -> bool:
+    return (CGROUP_FS / "memory").is_dir() and not (CGROUP_FS / "cgroup.controllers").exists()
+
+
+def choose_root() -> str:
+    """The deepest own cgroup among the needed controllers, plus our leaf.
+
+    On these hosts only memory is non-root (/process_api/<id>); in the other hierarchies the
+    same path is below our cgroup (/), so the root is a descendant of ours everywhere.
+    """
+    if not is_v1():
+        raise ClusterError(
+            "this host uses the unified cgroup v2 hierarchy only; the embedded cluster is set "
+            "up for cgroup v1/hybrid hosts",
+            "run on a cgroup v1 hybrid host, or extend harness/cluster/cgroups.py for v2",
+        )
+    own = own_cgroups()
+    missing = [c for c in NEEDED if c not in own or not (CGROUP_FS / c).is_dir()]
+    if missing:
+        raise ClusterError(
+            f"cgroup v1 controllers not mounted: {', '.join(missing)}",
+            "mount them under /sys/fs/cgroup (the kubelet needs cpu, cpuacct, cpuset, memory, pids)",
+        )
+    base = max((own[c] for c in NEEDED), key=lambda p: p.count("/"))
+    return f"{base.rstrip('/')}/{LEAF}"
+
+
+def controllers() -> list[str]:
+    own = own_cgroups()
+    return [c for c in own if c != "" and (CGROUP_FS / c).is_dir()]
+
+
+def ensure_root(root: str) -> list[str]:
+    """mkdir the root in every v1 hierarchy; returns the dirs created (deepest last)."""
+    created: list[str] = []
+    for ctrl in controllers():
+        parts = [p for p in root.split("/") if p]
+        cur = CGROUP_FS / ctrl
+        for part in parts:
+            parent = cur
+            cur = cur / part
+            if not cur.exists():
+                cur.mkdir()
+                created.append(str(cur))
+                if ctrl == "cpuset":
+                    # a new v1 cpuset is empty; it must inherit cpus/mems to hold tasks
+                    for f in ("cpuset.cpus", "cpuset.mems"):
+                        (cur / f).write_text((parent / f).read_text())
+    return created
+
+
+def remove_tree(root: str, created: list[str]) -> list[str]:
+    """rmdir everything below `root` (deepest first) and the dirs `up` created; returns leftovers."""
+    leftovers: list[str] = []
+    for ctrl in controllers():
+        top = CGROUP_FS / ctrl / root.lstrip("/")
+        if not top.is_dir():
+            continue
+        dirs = sorted((Path(d) for d, _, _ in os.walk(top)), key=lambda p: -len(p.parts))
+        for d in dirs:
+            _rmdir(d, leftovers)
+    for d in sorted(created, key=lambda p: -len(Path(p).parts)):
+        if Path(d).is_dir():
+            _rmdir(Path(d), leftovers)
+    return leftovers
+
+
+def _rmdir(d: Path, leftovers: list[str]) -> None:
+    for _ in range(20):
+        try:
+            d.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.1)  # tasks of a just-killed container may still be exiting
+    leftovers.append(str(d))

@@ -1,0 +1,237 @@
+"""Config files of every core component, written into the state dir (JSON is valid YAML)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+from .paths import Layout
+from .pki import Pki
+from .settings import NETWORK, Network
+
+NODE_NAME = "taskflow-node"
+
+
+def _b64(path: Path) -> str:
+    return base64.b64encode(path.read_bytes()).decode()
+
+
+def _write_json(path: Path, data: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, indent=2) + "\n"
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
+def apiserver_url(net: Network = NETWORK) -> str:
+    return f"https://{net.node_ip}:{net.apiserver_port}"
+
+
+def kubeconfig(pki: Pki, cert: str, user: str, server: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": "taskflow",
+                "cluster": {"server": server, "certificate-authority-data": _b64(pki.crt("ca"))},
+            }
+        ],
+        "users": [
+            {
+                "name": user,
+                "user": {
+                    "client-certificate-data": _b64(pki.crt(cert)),
+                    "client-key-data": _b64(pki.key(cert)),
+                },
+            }
+        ],
+        "contexts": [{"name": "taskflow", "context": {"cluster": "taskflow", "user": user}}],
+        "current-context": "taskflow",
+    }
+
+
+KUBECONFIGS = {
+    # file stem -> client cert name
+    "admin": "admin",
+    "kube-controller-manager": "kube-controller-manager",
+    "kube-scheduler": "kube-scheduler",
+    "kube-proxy": "kube-proxy",
+    "kubelet": "kubelet-client",
+}
+
+
+def kubeconfig_path(layout: Layout, stem: str) -> Path:
+    if stem == "admin":
+        return layout.admin_kubeconfig
+    return layout.config / f"{stem}.kubeconfig"
+
+
+def write_kubeconfigs(layout: Layout, pki: Pki, net: Network = NETWORK) -> None:
+    for stem, cert in KUBECONFIGS.items():
+        path = kubeconfig_path(layout, stem)
+        _write_json(path, kubeconfig(pki, cert, stem, apiserver_url(net)))
+        path.chmod(0o600)
+
+
+def containerd_config(layout: Layout, net: Network = NETWORK) -> Path:
+    from .settings import PAUSE_IMAGE
+
+    cri = "io.containerd.grpc.v1.cri"
+    lines = [
+        "version = 2",
+        f'root = "{layout.containerd_root}"',
+        f'state = "{layout.containerd_state}"',
+        # Snapshotters these hosts cannot use; skipping them keeps the log free of noise.
+        'disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",'
+        ' "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",'
+        ' "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]',
+        "[grpc]",
+        f'  address = "{layout.containerd_socket}"',
+        "[ttrpc]",
+        f'  address = "{layout.containerd_socket}.ttrpc"',
+        "[debug]",
+        '  level = "info"',
+        "[metrics]",
+        '  address = ""',
+        f'[plugins."{cri}"]',
+        f'  sandbox_image = "{PAUSE_IMAGE}"',
+        "  netns_mounts_under_state_dir = true",
+        "  enable_selinux = false",
+        "  max_container_log_line_size = 16384",
+        f'  [plugins."{cri}".containerd]',
+        '    snapshotter = "overlayfs"',
+        '    default_runtime_name = "runc"',
+        "    discard_unpacked_layers = false",
+        f'    [plugins."{cri}".containerd.runtimes.runc]',
+        '      runtime_type = "io.containerd.runc.v2"',
+        f'      [plugins."{cri}".containerd.runtimes.runc.options]',
+        "        SystemdCgroup = false",
+        f'        Root = "{layout.run / "runc"}"',
+        f'  [plugins."{cri}".cni]',
+        '    bin_dir = "/usr/lib/cni"',
+        f'    conf_dir = "{layout.cni_conf}"',
+        "    max_conf_num = 1",
+        f'  [plugins."{cri}".registry]',
+        '    config_path = ""',
+        '[plugins."io.containerd.internal.v1.opt"]',
+        f'  path = "{layout.state / "opt"}"',
+    ]
+    path = layout.config / "containerd.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def cni_config(layout: Layout, net: Network = NETWORK) -> Path:
+    conf = {
+        "cniVersion": "1.0.0",
+        "name": "taskflow",
+        "plugins": [
+            {
+                "type": "bridge",
+                "bridge": net.bridge,
+                "isGateway": True,
+                "ipMasq": False,  # nothing is NATed off the machine
+                "hairpinMode": True,
+                "ipam": {
+                    "type": "host-local",
+                    "ranges": [[{"subnet": net.pod_cidr, "gateway": net.node_ip}]],
+                    "routes": [{"dst": "0.0.0.0/0"}],
+                    "dataDir": str(layout.cni_state / "networks"),
+                },
+            },
+            {"type": "portmap", "capabilities": {"portMappings": True}},
+        ],
+    }
+    return _write_json(layout.cni_conf / "10-taskflow.conflist", conf)
+
+
+def kubelet_config(layout: Layout, pki: Pki, cgroup_root: str, net: Network = NETWORK) -> Path:
+    conf = {
+        "apiVersion": "kubelet.config.k8s.io/v1beta1",
+        "kind": "KubeletConfiguration",
+        "address": net.node_ip,
+        "port": net.kubelet_port,
+        "healthzBindAddress": "127.0.0.1",
+        "healthzPort": 10248,
+        "readOnlyPort": 0,
+        "authentication": {
+            "anonymous": {"enabled": False},
+            "webhook": {"enabled": True},
+            "x509": {"clientCAFile": str(pki.crt("ca"))},
+        },
+        "authorization": {"mode": "Webhook"},
+        "tlsCertFile": str(pki.crt("kubelet-server")),
+        "tlsPrivateKeyFile": str(pki.key("kubelet-server")),
+        "cgroupDriver": "cgroupfs",
+        "cgroupsPerQOS": True,
+        "cgroupRoot": cgroup_root,
+        "enforceNodeAllocatable": ["pods"],
+        "clusterDNS": [net.cluster_dns],
+        "clusterDomain": net.cluster_domain,
+        "containerRuntimeEndpoint": f"unix://{layout.containerd_socket}",
+        "failSwapOn": False,
+        "podCIDR": net.pod_cidr,
+        "podLogsDir": str(layout.state / "pod-logs"),
+        "resolvConf": "/etc/resolv.conf",
+        "serializeImagePulls": False,
+        "registerNode": True,
+        "rotateCertificates": False,
+        "serverTLSBootstrap": False,
+        "protectKernelDefaults": False,
+        # A shared host's disk and memory say nothing about this cluster; keep eviction lenient.
+        "evictionHard": {
+            "memory.available": "200Mi",
+            "nodefs.available": "2%",
+            "imagefs.available": "2%",
+            "nodefs.inodesFree": "2%",
+        },
+        "imageGCHighThresholdPercent": 99,
+        "imageGCLowThresholdPercent": 98,
+        "nodeStatusReportFrequency": "10s",
+        "nodeStatusUpdateFrequency": "5s",
+        "syncFrequency": "10s",
+        "fileCheckFrequency": "10s",
+        "staticPodPath": "",
+        "maxPods": 110,
+        "logging": {"format": "text"},
+    }
+    return _write_json(layout.config / "kubelet.json", conf)
+
+
+def kube_proxy_config(layout: Layout, net: Network = NETWORK) -> Path:
+    conf = {
+        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+        "kind": "KubeProxyConfiguration",
+        "mode": "iptables",
+        "clientConnection": {"kubeconfig": str(kubeconfig_path(layout, "kube-proxy"))},
+        "clusterCIDR": net.pod_cidr,
+        "bindAddress": net.node_ip,
+        "healthzBindAddress": "127.0.0.1:10256",
+        "metricsBindAddress": "127.0.0.1:10249",
+        "hostnameOverride": NODE_NAME,
+        "nodePortAddresses": [f"{net.node_ip}/32"],
+        # 0 = leave the host's conntrack sysctls alone.
+        "conntrack": {
+            "maxPerCore": 0,
+            "min": 0,
+            "tcpEstablishedTimeout": "0s",
+            "tcpCloseWaitTimeout": "0s",
+        },
+        "iptables": {"masqueradeAll": False, "syncPeriod": "10s", "minSyncPeriod": "0s"},
+    }
+    return _write_json(layout.config / "kube-proxy.json", conf)
+
+
+def scheduler_config(layout: Layout) -> Path:
+    conf = {
+        "apiVersion": "kubescheduler.config.k8s.io/v1",
+        "kind": "KubeSchedulerConfiguration",
+        "clientConnection": {"kubeconfig": str(kubeconfig_path(layout, "kube-scheduler"))},
+        "leaderElection": {"leaderElect": False},
+    }
+    return _write_json(layout.config / "kube-scheduler.json", conf)

@@ -1,0 +1,167 @@
+"""up, down and status of the embedded cluster."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from . import cgroups, component, mounts, network
+from .actions import Action
+from .context import Context, load_manifest, start_order
+from .core import CORE_ACTIONS, node_ready_reason
+from .errors import ClusterError
+from .paths import Layout
+from .settings import NETWORK
+
+# Shim sockets live here whatever containerd's state dir is (containerd 1.7 hard-codes it).
+CONTAINERD_RUN = Path("/run/containerd")
+
+
+def addon_actions() -> list[Action]:
+    try:
+        from . import addons  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    factory = getattr(addons, "actions", None)
+    return list(factory()) if callable(factory) else []
+
+
+def up(layout: Layout | None = None, with_addons: bool = True) -> Path:
+    ctx = Context(layout or Layout.default())
+    _record_containerd_run(ctx)
+    steps = CORE_ACTIONS + (addon_actions() if with_addons else [])
+    for step in steps:
+        ctx.say(f"== {step.name}")
+        step.run(ctx)
+    ctx.say(f"cluster up; kubeconfig: {ctx.layout.admin_kubeconfig}")
+    return ctx.layout.admin_kubeconfig
+
+
+def _record_containerd_run(ctx: Context) -> None:
+    if ctx.recorded("containerd_run_preexisting") is None:
+        ctx.layout.state.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ctx.record("containerd_run_preexisting", CONTAINERD_RUN.exists())
+
+
+def _ctr(layout: Layout, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["ctr", "--address", str(layout.containerd_socket), "-n", "k8s.io", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _kill_containers(ctx: Context) -> None:
+    """Kill and delete every container task through our containerd (its shims exit with them)."""
+    layout = ctx.layout
+    config = layout.config / "containerd.toml"
+    if not config.exists():
+        return
+    if component.running(layout, "containerd") is None:
+        if not layout.containerd_root.exists():
+            return
+        # after a crash: bring our containerd back just to clean up what it started
+        from .core_components import containerd
+
+        ctx.start(containerd(layout, config))
+    tasks = [ln.split()[0] for ln in _ctr(layout, "tasks", "ls").stdout.splitlines()[1:] if ln.strip()]
+    for task in tasks:
+        _ctr(layout, "tasks", "kill", "-s", "SIGKILL", task)
+    deadline = time.monotonic() + 20
+    for task in tasks:
+        while _ctr(layout, "tasks", "delete", task).returncode != 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    for cont in _ctr(layout, "containers", "ls", "-q").stdout.split():
+        _ctr(layout, "containers", "delete", cont)
+    if tasks:
+        ctx.say(f"killed {len(tasks)} container task(s)")
+
+
+def down(layout: Layout | None = None) -> list[str]:
+    """Tear everything down; returns problems that need a person (empty when clean)."""
+    ctx = Context(layout or Layout.default())
+    layout = ctx.layout
+    manifest = load_manifest(layout)
+    problems: list[str] = []
+    if layout.admin_kubeconfig.exists():
+        for step in reversed(CORE_ACTIONS + addon_actions()):
+            if step.undo is not None:
+                try:
+                    step.undo(ctx)
+                except Exception as exc:  # an add-on's undo must not block the teardown
+                    problems.append(f"undo of {step.name} failed: {exc}")
+    order = start_order(layout)
+    names = [n for n in reversed(order) if n != "containerd"]
+    names += [n for n in component.recorded_names(layout) if n not in order and n != "containerd"]
+    for name in names:
+        if component.stop(layout, name):
+            ctx.say(f"stopped {name}")
+    _kill_containers(ctx)
+    if component.stop(layout, "containerd"):
+        ctx.say("stopped containerd")
+    leftover_mounts = mounts.unmount_all(layout.state, CONTAINERD_RUN)
+    problems += [f"mount still present: {m}" for m in leftover_mounts]
+    network.remove_owned_chains()
+    for link in _veths_on_bridge():
+        subprocess.run(["ip", "link", "del", link], capture_output=True)
+    network.remove_bridge(NETWORK)
+    network.restore_sysctls(manifest.get("sysctls_previous", {}))
+    root = manifest.get("cgroup_root")
+    if root:
+        problems += [f"cgroup still present: {d}" for d in cgroups.remove_tree(root, manifest.get("cgroup_dirs_created", []))]
+    if not leftover_mounts:
+        shutil.rmtree(layout.state, ignore_errors=True)
+        if manifest.get("containerd_run_preexisting") is False:
+            shutil.rmtree(CONTAINERD_RUN, ignore_errors=True)
+    else:
+        problems.append(f"state dir {layout.state} kept because mounts remain")
+    ctx.say("down: " + ("clean" if not problems else f"{len(problems)} problem(s)"))
+    return problems
+
+
+def _veths_on_bridge() -> list[str]:
+    proc = subprocess.run(
+        ["ip", "-o", "link", "show", "master", NETWORK.bridge], capture_output=True, text=True
+    )
+    return [ln.split(":")[1].strip().split("@")[0] for ln in proc.stdout.splitlines() if ":" in ln]
+
+
+def status(layout: Layout | None = None) -> tuple[bool, str]:
+    """(all running, human-readable report)."""
+    ctx = Context(layout or Layout.default())
+    layout = ctx.layout
+    lines: list[str] = []
+    names = component.recorded_names(layout)
+    if not names and not layout.state.exists():
+        return False, "cluster: not created (run `up`)"
+    healthy = True
+    for name in start_order(layout) + [n for n in names if n not in start_order(layout)]:
+        rec = component.running(layout, name)
+        if rec is None:
+            healthy = False
+            lines.append(f"  {name:<26} NOT RUNNING (log: {layout.log(name)})")
+        else:
+            lines.append(f"  {name:<26} running  pid {rec.pid}")
+    lines.append(f"  bridge {NETWORK.bridge:<19} {'present' if network.link_exists(NETWORK.bridge) else 'MISSING'}")
+    guard = network.guard_active(NETWORK)
+    lines.append(f"  {'egress guard':<26} {'active' if guard else 'MISSING'}")
+    healthy = healthy and guard
+    if component.running(layout, "kube-apiserver") is not None:
+        from .build import ensure_core
+
+        ctx.binaries.update(ensure_core(layout))
+        reason = node_ready_reason(ctx)
+        lines.append(f"  {'node':<26} {'Ready' if reason is None else reason}")
+        healthy = healthy and reason is None
+    lines.insert(0, f"cluster: {'up' if healthy else 'DEGRADED'} (state {layout.state})")
+    lines.append(f"kubeconfig: {layout.admin_kubeconfig}")
+    lines.append(f"kubectl:    {layout.kubectl_link}")
+    return healthy, "\n".join(lines)
+
+
+def require_up(layout: Layout) -> None:
+    if component.running(layout, "containerd") is None:
+        raise ClusterError("the cluster is not running", "run `python -m harness.cluster up` first")

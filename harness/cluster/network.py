@@ -1,0 +1,167 @@
+"""The node's network: bridge with the node IP, a local route for the service CIDR, the guard
+chain that keeps cluster traffic on the machine, and the sysctls routing needs.
+
+Everything created is recorded so `down` can remove exactly that.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from pathlib import Path
+
+from .errors import ClusterError
+from .settings import NETWORK, Network
+
+SYSCTLS = {
+    # pod -> ClusterIP -> pod is routed through the bridge's IP stack
+    "net/ipv4/ip_forward": "1",
+    # bridged pod-to-pod replies must pass conntrack to be un-DNATed
+    "net/bridge/bridge-nf-call-iptables": "1",
+}
+IPTABLES = ("iptables", "ip6tables")
+# Chain prefixes of everything the cluster creates (ours, kubelet/kube-proxy, CNI portmap).
+OWNED_CHAIN_PREFIXES = ("TASKFLOW-", "KUBE-", "CNI-")
+
+
+def _run(argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise ClusterError(
+            f"`{' '.join(argv)}` failed: {proc.stderr.strip()}",
+            "the host needs iproute2, iptables and the bridge/netfilter kernel features",
+        )
+    return proc
+
+
+def uplink() -> str:
+    out = _run(["ip", "-o", "route", "show", "default"]).stdout.split()
+    if "dev" not in out:
+        raise ClusterError("no default route; cannot tell which device is the uplink", "")
+    return out[out.index("dev") + 1]
+
+
+def link_exists(name: str) -> bool:
+    return Path(f"/sys/class/net/{name}").exists()
+
+
+def ensure_bridge(net: Network = NETWORK) -> bool:
+    """Create the bridge with the node IP; True if it was created now."""
+    created = False
+    if not link_exists(net.bridge):
+        _run(["ip", "link", "add", net.bridge, "type", "bridge"])
+        created = True
+    addr = f"{net.node_ip}/{net.pod_prefix_len}"
+    if addr not in _run(["ip", "-o", "addr", "show", "dev", net.bridge]).stdout:
+        _run(["ip", "addr", "add", addr, "dev", net.bridge])
+    _run(["ip", "link", "set", net.bridge, "up"])
+    # Service CIDR stays local even while kube-proxy is not (yet) running.
+    _run(["ip", "route", "replace", net.service_cidr, "dev", net.bridge, "src", net.node_ip])
+    return created
+
+
+def remove_bridge(net: Network = NETWORK) -> None:
+    _run(["ip", "route", "del", net.service_cidr], check=False)
+    if link_exists(net.bridge):
+        _run(["ip", "link", "del", net.bridge])
+
+
+def ensure_guard(net: Network = NETWORK) -> None:
+    """DROP cluster-CIDR traffic that would leave through the uplink (first rule of FORWARD/OUTPUT)."""
+    up = uplink()
+    chain = net.guard_chain
+    if _run(["iptables", "-n", "-L", chain], check=False).returncode != 0:
+        _run(["iptables", "-N", chain])
+    _run(["iptables", "-F", chain])
+    for cidr in (net.pod_cidr, net.service_cidr):
+        for direction in ("-d", "-s"):
+            _run(
+                [
+                    "iptables", "-A", chain, "-o", up, direction, cidr, "-j", "DROP",
+                    "-m", "comment", "--comment", "taskflow: cluster traffic stays on this machine",
+                ]
+            )
+    # Keep the jump first: kube-proxy inserts ACCEPT rules at the top of FORWARD too.
+    for builtin in ("FORWARD", "OUTPUT"):
+        first = _run(["iptables", "-S", builtin, "1"], check=False).stdout.strip()
+        if first == f"-A {builtin} -j {chain}":
+            continue
+        while _run(["iptables", "-D", builtin, "-j", chain], check=False).returncode == 0:
+            pass
+        _run(["iptables", "-I", builtin, "1", "-j", chain])
+
+
+def guard_active(net: Network = NETWORK) -> bool:
+    return all(
+        _run(["iptables", "-C", b, "-j", net.guard_chain], check=False).returncode == 0
+        for b in ("FORWARD", "OUTPUT")
+    )
+
+
+def set_sysctls() -> dict[str, str]:
+    """Apply SYSCTLS; returns the previous values of those that changed (for `down`)."""
+    previous: dict[str, str] = {}
+    for key, value in SYSCTLS.items():
+        path = Path("/proc/sys") / key
+        if not path.exists():
+            raise ClusterError(
+                f"kernel feature missing: /proc/sys/{key} does not exist",
+                "the kernel needs bridge + br_netfilter built in (or loaded)",
+            )
+        old = path.read_text().strip()
+        if old != value:
+            path.write_text(value)
+            previous[key] = old
+    return previous
+
+
+def restore_sysctls(previous: dict[str, str]) -> None:
+    for key, value in previous.items():
+        path = Path("/proc/sys") / key
+        if path.exists():
+            path.write_text(value)
+
+
+def owned_rules() -> dict[str, list[str]]:
+    """`iptables-save` lines that belong to the cluster, per binary (for status and tests)."""
+    found: dict[str, list[str]] = {}
+    for tool in IPTABLES:
+        proc = _run([f"{tool}-save"], check=False)
+        lines = [
+            ln
+            for ln in proc.stdout.splitlines()
+            if any(p in ln for p in OWNED_CHAIN_PREFIXES) and not ln.startswith("#")
+        ]
+        if lines:
+            found[tool] = lines
+    return found
+
+
+def remove_owned_chains() -> None:
+    """Delete every rule jumping to an owned chain, then flush and delete the owned chains."""
+    for tool in IPTABLES:
+        save = _run([f"{tool}-save"], check=False).stdout
+        table = ""
+        jumps: list[tuple[str, str]] = []
+        chains: list[tuple[str, str]] = []
+        for line in save.splitlines():
+            if line.startswith("*"):
+                table = line[1:]
+            elif line.startswith(":"):
+                name = line[1:].split()[0]
+                if name.startswith(OWNED_CHAIN_PREFIXES):
+                    chains.append((table, name))
+            elif line.startswith("-A "):
+                parts = line.split()
+                chain = parts[1]
+                target = parts[parts.index("-j") + 1] if "-j" in parts else ""
+                if not chain.startswith(OWNED_CHAIN_PREFIXES) and target.startswith(OWNED_CHAIN_PREFIXES):
+                    jumps.append((table, line))
+        for tbl, rule in jumps:
+            # iptables-save prints rules in a form `iptables -D` accepts (with quoting).
+            args = shlex.split(rule)
+            _run([tool, "-t", tbl, "-D", *args[1:]], check=False)
+        for tbl, name in chains:
+            _run([tool, "-t", tbl, "-F", name], check=False)
+        for tbl, name in chains:
+            _run([tool, "-t", tbl, "-X", name], check=False)

@@ -1,0 +1,210 @@
+"""A private CA and the certificates of every component, made with `cryptography`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+VALIDITY = dt.timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class CertSpec:
+    name: str  # file stem: <name>.crt / <name>.key
+    common_name: str
+    organizations: tuple[str, ...] = ()
+    dns_names: tuple[str, ...] = ()
+    ip_addresses: tuple[str, ...] = ()
+    client: bool = False
+    server: bool = False
+    ca: str = "ca"
+
+
+@dataclass
+class Pki:
+    root: Path
+    _cas: dict[str, tuple[x509.Certificate, ec.EllipticCurvePrivateKey]] = field(default_factory=dict)
+
+    def crt(self, name: str) -> Path:
+        return self.root / f"{name}.crt"
+
+    def key(self, name: str) -> Path:
+        return self.root / f"{name}.key"
+
+    def ensure_ca(self, name: str, common_name: str) -> None:
+        if self.crt(name).exists() and self.key(name).exists():
+            cert = x509.load_pem_x509_certificate(self.crt(name).read_bytes())
+            key = serialization.load_pem_private_key(self.key(name).read_bytes(), None)
+            assert isinstance(key, ec.EllipticCurvePrivateKey)
+            self._cas[name] = (cert, key)
+            return
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+        now = dt.datetime.now(dt.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + 10 * VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        self._write(name, cert, key)
+        self._cas[name] = (cert, key)
+
+    def ensure_cert(self, spec: CertSpec) -> None:
+        if self.crt(spec.name).exists() and self.key(spec.name).exists():
+            return
+        ca_cert, ca_key = self._cas[spec.ca]
+        key = ec.generate_private_key(ec.SECP256R1())
+        attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in spec.organizations]
+        attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, spec.common_name))
+        usages = []
+        if spec.client:
+            usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)
+        if spec.server:
+            usages.append(ExtendedKeyUsageOID.SERVER_AUTH)
+        now = dt.datetime.now(dt.UTC)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name(attrs))
+            .issuer_name(ca_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=True,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+            )
+        )
+        sans: list[x509.GeneralName] = [x509.DNSName(d) for d in spec.dns_names]
+        sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in spec.ip_addresses]
+        if sans:
+            builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        self._write(spec.name, builder.sign(ca_key, hashes.SHA256()), key)
+
+    def ensure_rsa_keypair(self, name: str) -> None:
+        """Service-account signing key: `<name>.key` (private) and `<name>.pub`."""
+        if self.key(name).exists() and (self.root / f"{name}.pub").exists():
+            return
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._secret_write(
+            self.key(name),
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        (self.root / f"{name}.pub").write_bytes(
+            key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+
+    def _write(self, name: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> None:
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._secret_write(
+            self.key(name),
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        self.crt(name).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+    @staticmethod
+    def _secret_write(path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.touch(mode=0o600, exist_ok=True)
+        path.write_bytes(data)
+
+
+def cluster_certs(node_name: str, node_ip: str, kubernetes_ip: str, domain: str) -> list[CertSpec]:
+    return [
+        CertSpec(
+            "kube-apiserver",
+            "kube-apiserver",
+            dns_names=(
+                "kubernetes",
+                "kubernetes.default",
+                "kubernetes.default.svc",
+                f"kubernetes.default.svc.{domain}",
+                "localhost",
+                node_name,
+            ),
+            ip_addresses=(node_ip, kubernetes_ip, "127.0.0.1"),
+            server=True,
+        ),
+        CertSpec("admin", "taskflow-admin", ("system:masters",), client=True),
+        CertSpec("kube-controller-manager", "system:kube-controller-manager", client=True),
+        CertSpec("kube-scheduler", "system:kube-scheduler", client=True),
+        CertSpec("kube-proxy", "system:kube-proxy", ("system:node-proxier",), client=True),
+        CertSpec("kubelet-client", f"system:node:{node_name}", ("system:nodes",), client=True),
+        CertSpec(
+            "kubelet-server",
+            node_name,
+            dns_names=(node_name, "localhost"),
+            ip_addresses=(node_ip, "127.0.0.1"),
+            server=True,
+        ),
+        CertSpec(
+            "apiserver-kubelet-client",
+            "kube-apiserver-kubelet-client",
+            ("system:masters",),
+            client=True,
+        ),
+        CertSpec("front-proxy-client", "front-proxy-client", client=True, ca="front-proxy-ca"),
+    ]
+
+
+def ensure_all(root: Path, node_name: str, node_ip: str, kubernetes_ip: str, domain: str) -> Pki:
+    pki = Pki(root)
+    pki.ensure_ca("ca", "taskflow-cluster-ca")
+    pki.ensure_ca("front-proxy-ca", "taskflow-front-proxy-ca")
+    for spec in cluster_certs(node_name, node_ip, kubernetes_ip, domain):
+        pki.ensure_cert(spec)
+    pki.ensure_rsa_keypair("service-account")
+    return pki
