@@ -1,0 +1,177 @@
+"""App images: each app's Containerfile built on a local base and exported as a docker-archive.
+
+An archive is keyed by a hash of everything that goes into it (the app's files, its base recipe,
+its name); an unchanged app is never rebuilt, and a cache hit needs neither root nor a builder.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import UserError
+
+from . import builders
+from .bases import ensure_base
+from .context import ContextKind, prepare_context
+from .host import Builder, detect_builder
+from .paths import REPO_ROOT, ImagePaths
+from .recipes import NODE, POSTGRES, PYTHON, BaseRecipe
+from .run import say
+from .sources import content_key, source_files
+
+# Bump when context preparation or the build command changes: it re-keys every app image.
+APP_RECIPE_VERSION = 1
+IMAGE_REGISTRY = "localhost/taskflow"
+IMAGE_TAG = "0.1.0"
+CONTAINERFILE = "Containerfile"
+BASE_IMAGE_ARG = "BASE_IMAGE"
+ARCHIVES_KEPT_PER_APP = 2
+
+
+@dataclass(frozen=True)
+class AppRecipe:
+    name: str
+    base: BaseRecipe
+    context: ContextKind
+
+    def reference(self, tag: str = IMAGE_TAG) -> str:
+        return f"{IMAGE_REGISTRY}/{self.name}:{tag}"
+
+
+APPS: dict[str, AppRecipe] = {
+    app.name: app
+    for app in (
+        AppRecipe("backend", PYTHON, ContextKind.PYTHON),
+        AppRecipe("mcp-server", PYTHON, ContextKind.PYTHON),
+        AppRecipe("frontend", NODE, ContextKind.NODE),
+        AppRecipe("postgres", POSTGRES, ContextKind.PLAIN),
+    )
+}
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    """One app image: its fully qualified name and a docker-archive tar that holds it."""
+
+    app: str
+    reference: str
+    archive: Path
+    key: str
+    cached: bool
+    seconds: float
+    bytes: int
+
+
+def app_recipes(names: Sequence[str] | None) -> list[AppRecipe]:
+    if not names:
+        return list(APPS.values())
+    unknown = [name for name in names if name not in APPS]
+    if unknown:
+        raise UserError(f"unknown app {', '.join(unknown)}", fix=f"use any of {', '.join(APPS)}")
+    return [APPS[name] for name in names]
+
+
+def app_key(app: AppRecipe, app_dir: Path, files: Sequence[Path], reference: str) -> str:
+    return content_key(
+        app_dir,
+        files,
+        {
+            "app_recipe_version": str(APP_RECIPE_VERSION),
+            "app": app.name,
+            "reference": reference,
+            "base": app.base.key(),
+        },
+    )
+
+
+def archive_path(app: AppRecipe, key: str, paths: ImagePaths) -> Path:
+    return paths.apps / f"{app.name}-{key[:16]}.tar"
+
+
+def _prune(app: AppRecipe, keep: Path, paths: ImagePaths) -> None:
+    """Keep the newest few archives of an app so the cache does not grow without bound."""
+    older = sorted(
+        (tar for tar in paths.apps.glob(f"{app.name}-*.tar") if tar != keep),
+        key=lambda tar: tar.stat().st_mtime,
+        reverse=True,
+    )
+    for tar in older[ARCHIVES_KEPT_PER_APP - 1 :]:
+        tar.unlink(missing_ok=True)
+        tar.with_suffix(".json").unlink(missing_ok=True)
+
+
+def build_app(
+    app: AppRecipe,
+    *,
+    builder: Builder | str = "auto",
+    paths: ImagePaths | None = None,
+    repo_root: Path = REPO_ROOT,
+    tag: str = IMAGE_TAG,
+    force: bool = False,
+) -> BuiltImage:
+    """The app's image archive: from the cache when its inputs are unchanged, else built now."""
+    paths = paths or ImagePaths.default()
+    app_dir = repo_root / "apps" / app.name
+    containerfile = app_dir / CONTAINERFILE
+    if not containerfile.is_file():
+        raise UserError(
+            f"{app.name} has no {CONTAINERFILE}",
+            where=str(containerfile),
+            fix=f"add apps/{app.name}/{CONTAINERFILE} (it takes ARG {BASE_IMAGE_ARG})",
+        )
+    reference = app.reference(tag)
+    files = source_files(app_dir)
+    key = app_key(app, app_dir, files, reference)
+    archive = archive_path(app, key, paths)
+    if archive.is_file() and not force:
+        say(f"{app.name}: unchanged, using {archive}")
+        return BuiltImage(app.name, reference, archive, key, True, 0.0, archive.stat().st_size)
+
+    started = time.monotonic()
+    chosen = builder if isinstance(builder, Builder) else detect_builder(builder)
+    log = paths.logs / f"app-{app.name}.log"
+    log.unlink(missing_ok=True)
+    base = ensure_base(app.base, chosen, paths)
+    context = prepare_context(app.context, app.name, app_dir=app_dir, files=files, paths=paths, log=log)
+    builders.build(
+        chosen,
+        context=context,
+        containerfile=context / CONTAINERFILE,
+        reference=reference,
+        build_args={BASE_IMAGE_ARG: base.reference},
+        log=log,
+        fix=f"fix apps/{app.name}/{CONTAINERFILE}; full log: {log}",
+    )
+    builders.save(chosen, reference, archive, log)
+    seconds = round(time.monotonic() - started, 1)
+    metadata = {
+        "app": app.name,
+        "reference": reference,
+        "key": key,
+        "base": base.reference,
+        "seconds": seconds,
+    }
+    archive.with_suffix(".json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+    _prune(app, archive, paths)
+    say(f"{app.name}: {reference} -> {archive} ({archive.stat().st_size / 1e6:.0f} MB, {seconds} s)")
+    return BuiltImage(app.name, reference, archive, key, False, seconds, archive.stat().st_size)
+
+
+def build_images(
+    apps: Sequence[str] | None = None,
+    *,
+    builder: Builder | str = "auto",
+    paths: ImagePaths | None = None,
+    repo_root: Path = REPO_ROOT,
+    tag: str = IMAGE_TAG,
+    force: bool = False,
+) -> list[BuiltImage]:
+    """Build (or take from the cache) the named apps' images, all four when `apps` is empty."""
+    return [
+        build_app(recipe, builder=builder, paths=paths, repo_root=repo_root, tag=tag, force=force)
+        for recipe in app_recipes(apps)
+    ]

@@ -1,0 +1,118 @@
+"""Build contexts prepared on the host, where the package registries are reachable.
+
+Nothing inside a build container can reach a registry here, so each context carries what the
+Containerfile installs:
+- Python apps: the app's sources plus `wheels/`, every wheel it needs (its own included), made
+  by the host's pip with the host's pip configuration; the Containerfile installs them with
+  `pip install --no-index --find-links wheels/ <app>`.
+- the Next.js frontend: the sources plus the result of `npm ci && npm run build` (`.next/standalone`,
+  `.next/static`, `public/`); node_modules and the build cache are dropped again.
+- anything else (postgres): the sources only.
+"""
+
+from __future__ import annotations
+
+import enum
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.errors import UserError
+
+from .paths import ImagePaths
+from .run import capture, run_logged
+from .sources import copy_sources
+
+WHEELS_DIR = "wheels"
+# bookworm's python3; wheels with compiled code must match it.
+IMAGE_PYTHON = (3, 11)
+
+
+class ContextKind(enum.StrEnum):
+    PYTHON = "python"
+    NODE = "node"
+    PLAIN = "plain"
+
+
+def host_pip(paths: ImagePaths, log: Path) -> list[str]:
+    """A pip that uses the host's configuration; uv-made venvs have none, so make one if needed."""
+    if capture([sys.executable, "-m", "pip", "--version"]).returncode == 0:
+        interpreter = sys.executable
+    else:
+        venv = paths.tools / "pip-venv"
+        interpreter = str(venv / "bin" / "python")
+        if capture([interpreter, "-m", "pip", "--version"]).returncode != 0:
+            run_logged(
+                [sys.executable, "-m", "venv", "--clear", str(venv)],
+                what="making a pip for preparing wheels",
+                log=log,
+            )
+    version = capture([interpreter, "-c", "import sys; print(sys.version_info[0], sys.version_info[1])"])
+    found = tuple(int(part) for part in version.stdout.split())
+    if found != IMAGE_PYTHON:
+        wanted = ".".join(map(str, IMAGE_PYTHON))
+        raise UserError(
+            f"the host's Python is {'.'.join(map(str, found))} but the images run Python {wanted}",
+            fix=f"run the harness with Python {wanted} so downloaded wheels fit the image",
+        )
+    return [interpreter, "-m", "pip"]
+
+
+def prepare_python(context: Path, app: str, paths: ImagePaths, log: Path) -> None:
+    pip = host_pip(paths, log)
+    run_logged(
+        [
+            *pip,
+            "wheel",
+            "--disable-pip-version-check",
+            "--wheel-dir",
+            str(context / WHEELS_DIR),
+            str(context),
+        ],
+        what=f"collecting wheels for {app}",
+        log=log,
+        fix="check that the package index is reachable with the host's pip configuration",
+    )
+
+
+def prepare_node(context: Path, app: str, log: Path) -> None:
+    for tool in ("node", "npm"):
+        if shutil.which(tool) is None:
+            raise UserError(
+                f"{tool} is not installed (the frontend is built on the host)",
+                fix="apt-get install -y nodejs npm",
+            )
+    if not (context / "package-lock.json").is_file():
+        raise UserError(
+            f"{app} has no package-lock.json", where=str(context), fix="run `npm install` and commit it"
+        )
+    env = {"NEXT_TELEMETRY_DISABLED": "1", "CI": "1"}
+    run_logged(
+        ["npm", "ci", "--no-audit", "--no-fund"], what=f"npm ci for {app}", log=log, cwd=context, env=env
+    )
+    run_logged(["npm", "run", "build"], what=f"next build of {app}", log=log, cwd=context, env=env)
+    if not (context / ".next" / "standalone" / "server.js").is_file():
+        raise UserError(
+            f"{app}'s build made no .next/standalone/server.js",
+            fix="set `output: 'standalone'` in next.config",
+        )
+    # The standalone output carries its own trimmed node_modules; the full tree is hundreds of MB.
+    shutil.rmtree(context / "node_modules")
+    shutil.rmtree(context / ".next" / "cache", ignore_errors=True)
+
+
+def prepare_context(
+    kind: ContextKind, app: str, *, app_dir: Path, files: Sequence[Path], paths: ImagePaths, log: Path
+) -> Path:
+    """A fresh build context for `app` under the cache's work directory."""
+    context = paths.work / f"context-{app}"
+    if context.exists():
+        shutil.rmtree(context)
+    context.mkdir(parents=True)
+    copy_sources(app_dir, files, context)
+    if kind is ContextKind.PYTHON:
+        prepare_python(context, app, paths, log)
+    elif kind is ContextKind.NODE:
+        prepare_node(context, app, log)
+    return context
