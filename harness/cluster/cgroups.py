@@ -88,11 +88,11 @@ def remove_tree(root: str, created: list[str]) -> list[str]:
         if not top.is_dir():
             continue
         dirs = sorted((Path(d) for d, _, _ in os.walk(top)), key=lambda p: -len(p.parts))
-        for d in dirs:
-            _rmdir(d, leftovers)
-    for d in sorted(created, key=lambda p: -len(Path(p).parts)):
-        if Path(d).is_dir():
-            _rmdir(Path(d), leftovers)
+        for directory in dirs:
+            _rmdir(directory, leftovers)
+    for made in sorted(created, key=lambda p: -len(Path(p).parts)):
+        if Path(made).is_dir():
+            _rmdir(Path(made), leftovers)
     return leftovers
 
 

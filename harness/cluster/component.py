@@ -3,6 +3,7 @@ them by recorded PID only (never by name)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -174,10 +175,8 @@ def stop(layout: Layout, name: str, timeout: float = 15.0) -> bool:
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _reap(name: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from .paths import Layout
 from .pki import Pki
-from .settings import NETWORK, Network
+from .settings import NETWORK, PAUSE_IMAGE, Network
 
 NODE_NAME = "taskflow-node"
 
@@ -78,8 +78,6 @@ def write_kubeconfigs(layout: Layout, pki: Pki, net: Network = NETWORK) -> None:
 
 
 def containerd_config(layout: Layout, net: Network = NETWORK) -> Path:
-    from .settings import PAUSE_IMAGE
-
     cri = "io.containerd.grpc.v1.cri"
     lines = [
         "version = 2",

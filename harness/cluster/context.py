@@ -13,6 +13,7 @@ from typing import Any
 
 from . import component
 from .errors import ClusterError
+from .images import import_image
 from .paths import Layout
 from .settings import NETWORK, Network
 
@@ -43,7 +44,7 @@ class Context:
     # kubernetes
     def kubectl(self, *args: str, stdin: str | None = None, check: bool = True) -> str:
         argv = [str(self.binaries["kubectl"]), "--kubeconfig", str(self.layout.admin_kubeconfig), *args]
-        proc = subprocess.run(argv, input=stdin, capture_output=True, text=True)
+        proc = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
         if check and proc.returncode != 0:
             raise ClusterError(
                 f"kubectl {' '.join(args)} failed: {proc.stderr.strip()[-800:]}",
@@ -73,8 +74,6 @@ class Context:
             time.sleep(1.0)
 
     def load_image(self, tar: Path) -> None:
-        from .images import import_image
-
         import_image(self, tar)
 
     # bookkeeping for `down`

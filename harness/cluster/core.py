@@ -28,8 +28,13 @@ def _build(ctx: Context) -> None:
 
 def _pki(ctx: Context) -> None:
     ctx.layout.state.mkdir(parents=True, exist_ok=True, mode=0o700)
-    pki.ensure_all(ctx.layout.pki, configs.NODE_NAME, ctx.net.node_ip, ctx.net.kubernetes_service_ip,
-                   ctx.net.cluster_domain)
+    pki.ensure_all(
+        ctx.layout.pki,
+        configs.NODE_NAME,
+        ctx.net.node_ip,
+        ctx.net.kubernetes_service_ip,
+        ctx.net.cluster_domain,
+    )
 
 
 def _pki_handle(ctx: Context) -> pki.Pki:
@@ -91,7 +96,9 @@ def _controllers(ctx: Context) -> None:
     p = _pki_handle(ctx)
     ctx.start(cc.kube_controller_manager(ctx.layout, ctx.binaries["kube-controller-manager"], p, ctx.net))
     ctx.start(
-        cc.kube_scheduler(ctx.layout, ctx.binaries["kube-scheduler"], ctx.layout.config / "kube-scheduler.json")
+        cc.kube_scheduler(
+            ctx.layout, ctx.binaries["kube-scheduler"], ctx.layout.config / "kube-scheduler.json"
+        )
     )
 
 

@@ -58,7 +58,7 @@ def _say(msg: str) -> None:
 
 
 def _run(argv: list[str], what: str) -> str:
-    proc = subprocess.run(argv, capture_output=True, text=True, env=_apt_env())
+    proc = subprocess.run(argv, capture_output=True, text=True, env=_apt_env(), check=False)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
         raise ClusterError(
@@ -78,7 +78,7 @@ def containerd_version() -> tuple[int, int] | None:
     exe = shutil.which("containerd")
     if exe is None:
         return None
-    out = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False).stdout
     # "containerd github.com/containerd/containerd 1.7.24~ds1 ..."
     for word in out.split():
         head = word.lstrip("v").split("~")[0].split("-")[0]
@@ -139,6 +139,7 @@ def _install_trixie_containerd() -> None:
         capture_output=True,
         text=True,
         env=_apt_env(),
+        check=False,
     )
     if proc.returncode != 0:
         raise ClusterError(

@@ -51,6 +51,7 @@ def scratch_image(
     files: dict[str, Path],
     entrypoint: list[str],
     out: Path,
+    *,
     cmd: list[str] | None = None,
     user: str = "",
     env: list[str] | None = None,
@@ -110,6 +111,7 @@ def _ctr(ctx: Context, *args: str) -> subprocess.CompletedProcess[str]:
         ["ctr", "--address", str(ctx.layout.containerd_socket), "-n", "k8s.io", *args],
         capture_output=True,
         text=True,
+        check=False,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import subprocess
 import time
@@ -9,8 +10,10 @@ from pathlib import Path
 
 from . import cgroups, component, mounts, network
 from .actions import Action
+from .build import ensure_core
 from .context import Context, load_manifest, start_order
 from .core import CORE_ACTIONS, node_ready_reason
+from .core_components import containerd
 from .errors import ClusterError
 from .paths import Layout
 from .settings import NETWORK
@@ -21,8 +24,10 @@ CONTAINERD_RUN = Path("/run/containerd")
 
 def addon_actions() -> list[Action]:
     try:
-        from . import addons  # type: ignore[attr-defined]
-    except ImportError:
+        addons = importlib.import_module(f"{__package__}.addons")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.addons":
+            raise
         return []
     factory = getattr(addons, "actions", None)
     return list(factory()) if callable(factory) else []
@@ -51,6 +56,7 @@ def _ctr(layout: Layout, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
 
 
@@ -64,8 +70,6 @@ def _kill_containers(ctx: Context) -> None:
         if not layout.containerd_root.exists():
             return
         # after a crash: bring our containerd back just to clean up what it started
-        from .core_components import containerd
-
         ctx.start(containerd(layout, config))
     tasks = [ln.split()[0] for ln in _ctr(layout, "tasks", "ls").stdout.splitlines()[1:] if ln.strip()]
     for task in tasks:
@@ -106,12 +110,15 @@ def down(layout: Layout | None = None) -> list[str]:
     problems += [f"mount still present: {m}" for m in leftover_mounts]
     network.remove_owned_chains()
     for link in _veths_on_bridge():
-        subprocess.run(["ip", "link", "del", link], capture_output=True)
+        subprocess.run(["ip", "link", "del", link], capture_output=True, check=False)
     network.remove_bridge(NETWORK)
     network.restore_sysctls(manifest.get("sysctls_previous", {}))
     root = manifest.get("cgroup_root")
     if root:
-        problems += [f"cgroup still present: {d}" for d in cgroups.remove_tree(root, manifest.get("cgroup_dirs_created", []))]
+        problems += [
+            f"cgroup still present: {d}"
+            for d in cgroups.remove_tree(root, manifest.get("cgroup_dirs_created", []))
+        ]
     if not leftover_mounts:
         shutil.rmtree(layout.state, ignore_errors=True)
         if manifest.get("containerd_run_preexisting") is False:
@@ -124,7 +131,7 @@ def down(layout: Layout | None = None) -> list[str]:
 
 def _veths_on_bridge() -> list[str]:
     proc = subprocess.run(
-        ["ip", "-o", "link", "show", "master", NETWORK.bridge], capture_output=True, text=True
+        ["ip", "-o", "link", "show", "master", NETWORK.bridge], capture_output=True, text=True, check=False
     )
     return [ln.split(":")[1].strip().split("@")[0] for ln in proc.stdout.splitlines() if ":" in ln]
 
@@ -145,13 +152,13 @@ def status(layout: Layout | None = None) -> tuple[bool, str]:
             lines.append(f"  {name:<26} NOT RUNNING (log: {layout.log(name)})")
         else:
             lines.append(f"  {name:<26} running  pid {rec.pid}")
-    lines.append(f"  bridge {NETWORK.bridge:<19} {'present' if network.link_exists(NETWORK.bridge) else 'MISSING'}")
+    lines.append(
+        f"  bridge {NETWORK.bridge:<19} {'present' if network.link_exists(NETWORK.bridge) else 'MISSING'}"
+    )
     guard = network.guard_active(NETWORK)
     lines.append(f"  {'egress guard':<26} {'active' if guard else 'MISSING'}")
     healthy = healthy and guard
     if component.running(layout, "kube-apiserver") is not None:
-        from .build import ensure_core
-
         ctx.binaries.update(ensure_core(layout))
         reason = node_ready_reason(ctx)
         lines.append(f"  {'node':<26} {'Ready' if reason is None else reason}")

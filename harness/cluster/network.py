@@ -25,7 +25,7 @@ OWNED_CHAIN_PREFIXES = ("TASKFLOW-", "KUBE-", "CNI-")
 
 
 def _run(argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(argv, capture_output=True, text=True)
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     if check and proc.returncode != 0:
         raise ClusterError(
             f"`{' '.join(argv)}` failed: {proc.stderr.strip()}",
@@ -77,8 +77,19 @@ def ensure_guard(net: Network = NETWORK) -> None:
         for direction in ("-d", "-s"):
             _run(
                 [
-                    "iptables", "-A", chain, "-o", up, direction, cidr, "-j", "DROP",
-                    "-m", "comment", "--comment", "taskflow: cluster traffic stays on this machine",
+                    "iptables",
+                    "-A",
+                    chain,
+                    "-o",
+                    up,
+                    direction,
+                    cidr,
+                    "-j",
+                    "DROP",
+                    "-m",
+                    "comment",
+                    "--comment",
+                    "taskflow: cluster traffic stays on this machine",
                 ]
             )
     # Keep the jump first: kube-proxy inserts ACCEPT rules at the top of FORWARD too.

@@ -17,8 +17,7 @@ from .settings import NETWORK, Network, listen_ports
 def require_root() -> None:
     if os.geteuid() != 0:
         raise ClusterError(
-            "the embedded cluster must run as root (it creates a bridge, iptables rules, "
-            "cgroups and mounts)",
+            "the embedded cluster must run as root (it creates a bridge, iptables rules, cgroups and mounts)",
             "run it as root, e.g. `sudo -E nox -s cluster -- up`",
         )
 
@@ -30,9 +29,11 @@ def require_kernel() -> None:
         problems.append("overlayfs (containerd's snapshotter)")
     if not Path("/proc/sys/net/bridge").exists():
         problems.append("br_netfilter (/proc/sys/net/bridge missing)")
-    if shutil.which("iptables") and subprocess.run(
-        ["iptables", "-t", "nat", "-L", "-n"], capture_output=True
-    ).returncode != 0:
+    if (
+        shutil.which("iptables")
+        and subprocess.run(["iptables", "-t", "nat", "-L", "-n"], capture_output=True, check=False).returncode
+        != 0
+    ):
         problems.append("iptables nat table (netfilter)")
     if not Path("/sys/fs/cgroup/memory").is_dir():
         problems.append("cgroup v1 memory controller at /sys/fs/cgroup/memory")
@@ -45,7 +46,7 @@ def require_kernel() -> None:
 
 def _listeners() -> dict[int, list[tuple[str, int]]]:
     """port -> [(process name, pid)] of TCP listeners (from `ss`)."""
-    proc = subprocess.run(["ss", "-H", "-ltnp"], capture_output=True, text=True)
+    proc = subprocess.run(["ss", "-H", "-ltnp"], capture_output=True, text=True, check=False)
     result: dict[int, list[tuple[str, int]]] = {}
     for line in proc.stdout.splitlines():
         cols = line.split()

@@ -54,7 +54,7 @@ def http_ok(
 def command_ok(argv: list[str]) -> Check:
     def check() -> str | None:
         try:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=5)
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=5, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             return str(exc)
         if proc.returncode != 0:

@@ -32,6 +32,7 @@ class Network:
 
 NETWORK = Network()
 
+
 # Ports the components listen on; checked before start so a clash names its owner.
 def listen_ports(net: Network = NETWORK) -> dict[int, str]:
     return {

@@ -6,15 +6,15 @@ import hashlib
 from pathlib import Path
 
 from .build import GoBuild, ensure_built
-from .paths import CLUSTER_SRC, Layout
 from .images import scratch_image
+from .paths import CLUSTER_SRC, Layout
 
 SOURCE = CLUSTER_SRC / "testimage"
 
 
 def _version() -> str:
     digest = hashlib.sha256()
-    for path in sorted(SOURCE.glob("*.go")) + [SOURCE / "go.mod"]:
+    for path in [*sorted(SOURCE.glob("*.go")), SOURCE / "go.mod"]:
         digest.update(path.read_bytes())
     return "0.1.0-" + digest.hexdigest()[:10]
 
