@@ -1,0 +1,60 @@
+"""POST /api/{user_id}/chat: one turn with the task assistant.
+
+No database connection is held while the MCP server is called, and nothing is stored unless the
+turn succeeds, so a failed turn leaves no half-written conversation behind.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+from fastapi.responses import JSONResponse
+
+from taskflow_backend.api.deps import PathUser, ServicesDep
+from taskflow_backend.chat.tools import RecordingToolbox
+from taskflow_backend.crud.conversations import conversation_exists, recent_messages, save_turn
+from taskflow_backend.mcp_client.client import McpUnavailableError
+from taskflow_backend.metrics import CHAT_UNAVAILABLE
+from taskflow_backend.schemas.chat import ChatRequest, ChatResponse, ErrorResponse
+
+router = APIRouter(prefix="/api/{user_id}", tags=["chat"])
+
+
+@router.post(
+    "/chat",
+    response_model=ChatResponse,
+    responses={
+        401: {"model": ErrorResponse, "description": "Missing, invalid or expired token"},
+        403: {"model": ErrorResponse, "description": "The path names another user"},
+        404: {"model": ErrorResponse, "description": "No such conversation for this user"},
+        503: {"model": ErrorResponse, "description": "The MCP server is unavailable; see Retry-After"},
+    },
+)
+async def chat(body: ChatRequest, user: PathUser, services: ServicesDep) -> ChatResponse | JSONResponse:
+    history: list[tuple[str, str]] = []
+    if body.conversation_id is not None:
+        async with services.sessions() as session:
+            if not await conversation_exists(session, user, body.conversation_id):
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"conversation {body.conversation_id} not found")
+            if services.settings.llm_enabled:
+                history = [(m.role, m.content) for m in await recent_messages(session, body.conversation_id)]
+
+    tools = RecordingToolbox(services.mcp, str(user))
+    try:
+        reply = await services.agent.reply(body.message, history, tools)
+    except McpUnavailableError as exc:
+        CHAT_UNAVAILABLE.inc()
+        retry_after = exc.retry_after_seconds
+        return JSONResponse(
+            {
+                "detail": "the task assistant is unavailable right now; your tasks are unaffected",
+                "reason": str(exc),
+                "retry_after_seconds": retry_after,
+            },
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(retry_after)},
+        )
+
+    records = [call.model_dump(mode="json") for call in tools.calls]
+    async with services.sessions() as session:
+        conversation_id = await save_turn(session, user, body.conversation_id, body.message, reply, records)
+    return ChatResponse(conversation_id=conversation_id, response=reply, tool_calls=tools.calls)

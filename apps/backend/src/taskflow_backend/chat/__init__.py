@@ -1,0 +1,1 @@
+"""The chat agent: plain English in, MCP tool calls out."""

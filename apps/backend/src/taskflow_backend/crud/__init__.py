@@ -1,0 +1,1 @@
+"""Queries, one module per aggregate; shared by the REST API and the MCP tools."""

@@ -1,0 +1,68 @@
+"""Bring the schema to the newest revision, one replica at a time.
+
+Every replica (and the MCP server) calls this at start-up. A PostgreSQL session-level advisory lock
+serialises them: the first one migrates, the others wait, then find the schema at head and do nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from importlib.resources import files
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from taskflow_backend.db.engine import async_database_url
+
+# Any fixed 64-bit number works, as long as nothing else in this database uses it.
+MIGRATION_LOCK_KEY = 0x7461736B666C6F77  # "taskflow"
+
+logger = logging.getLogger(__name__)
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(files("taskflow_backend") / "migrations"))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    command.upgrade(_alembic_config(connection), "head")
+
+
+async def upgrade_to_head(database_url: str) -> None:
+    engine = create_async_engine(async_database_url(database_url), poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            logger.info("waiting for the migration lock")
+            await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            await connection.commit()
+            try:
+                await connection.run_sync(_upgrade)
+                await connection.commit()
+            finally:
+                await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                await connection.commit()
+            logger.info("schema is at head")
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    """`python -m taskflow_backend.db.migrate`: migrate and exit (e.g. from an init container)."""
+    from taskflow_backend.core.config import DatabaseSettings
+    from taskflow_backend.core.logging import configure_logging
+
+    settings = DatabaseSettings()  # type: ignore[call-arg]  # DATABASE_URL comes from the environment
+    configure_logging(settings.log_level)
+    asyncio.run(upgrade_to_head(settings.database_url.get_secret_value()))
+
+
+if __name__ == "__main__":
+    main()
