@@ -31,3 +31,17 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", *LINTED_PATHS)
     session.run("ruff", "format", "--check", *LINTED_PATHS)
     session.run("mypy", "harness", "scenarios", "load", "chaos", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def cluster(session: nox.Session) -> None:
+    """The embedded cluster: `-- up|down|status|kubeconfig|load-image PATH`, or `-- test` for tests/cluster.
+
+    Runs as root (bridge, iptables, cgroups); see cluster/README.md.
+    """
+    session.install("-e", ".[dev]")
+    args = session.posargs or ["status"]
+    if args[0] == "test":
+        session.run("pytest", "-m", "cluster", "tests/cluster", *args[1:])
+    else:
+        session.run("python", "-m", "harness.cluster", *args)
