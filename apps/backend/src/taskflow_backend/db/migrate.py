@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from importlib.resources import files
 
 from alembic import command
@@ -52,6 +53,22 @@ async def upgrade_to_head(database_url: str) -> None:
             logger.info("schema is at head")
     finally:
         await engine.dispose()
+
+
+async def upgrade_when_reachable(database_url: str, timeout_seconds: float) -> None:
+    """upgrade_to_head, retried while PostgreSQL is still starting (pods start in any order)."""
+    deadline = time.monotonic() + timeout_seconds
+    delay = 0.5
+    while True:
+        try:
+            await upgrade_to_head(database_url)
+            return
+        except (OSError, ConnectionError) as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            logger.warning("database not reachable yet; retrying", extra={"error": str(exc), "in_s": delay})
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 5.0)
 
 
 def main() -> None:

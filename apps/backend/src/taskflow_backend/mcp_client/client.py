@@ -83,7 +83,8 @@ class McpTaskClient:
         MCP_BREAKER_OPEN.set(0)
         if result.is_error:
             MCP_CALLS.labels(tool=name, outcome="tool_error").inc()
-            raise McpToolError(_text_of(result.content) or f"{name} failed")
+            message = _text_of(result.content).removeprefix(f"Error executing tool {name}: ")
+            raise McpToolError(message or f"{name} failed")
         MCP_CALLS.labels(tool=name, outcome="ok").inc()
         return dict(result.structured_content or {})
 
