@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,9 +34,12 @@ ARCHIVES_KEPT_PER_APP = 2
 
 @dataclass(frozen=True)
 class AppRecipe:
+    """An app image: its base and context kind; local_deps are other apps/ packages it installs."""
+
     name: str
     base: BaseRecipe
     context: ContextKind
+    local_deps: tuple[str, ...] = ()
 
     def reference(self, tag: str = IMAGE_TAG) -> str:
         return f"{IMAGE_REGISTRY}/{self.name}:{tag}"
@@ -46,7 +49,8 @@ APPS: dict[str, AppRecipe] = {
     app.name: app
     for app in (
         AppRecipe("backend", PYTHON, ContextKind.PYTHON),
-        AppRecipe("mcp-server", PYTHON, ContextKind.PYTHON),
+        # The MCP server imports the backend package (one schema), which is on no index.
+        AppRecipe("mcp-server", PYTHON, ContextKind.PYTHON, local_deps=("backend",)),
         AppRecipe("frontend", NODE, ContextKind.NODE),
         AppRecipe("postgres", POSTGRES, ContextKind.PLAIN),
     )
@@ -75,17 +79,23 @@ def app_recipes(names: Sequence[str] | None) -> list[AppRecipe]:
     return [APPS[name] for name in names]
 
 
-def app_key(app: AppRecipe, app_dir: Path, files: Sequence[Path], reference: str) -> str:
-    return content_key(
-        app_dir,
-        files,
-        {
-            "app_recipe_version": str(APP_RECIPE_VERSION),
-            "app": app.name,
-            "reference": reference,
-            "base": app.base.key(),
-        },
-    )
+def app_key(
+    app: AppRecipe,
+    app_dir: Path,
+    files: Sequence[Path],
+    reference: str,
+    deps: Mapping[str, tuple[Path, Sequence[Path]]] | None = None,
+) -> str:
+    """deps: for each local dependency, its directory and source files."""
+    extra = {
+        "app_recipe_version": str(APP_RECIPE_VERSION),
+        "app": app.name,
+        "reference": reference,
+        "base": app.base.key(),
+    }
+    for name, (dep_dir, dep_files) in sorted((deps or {}).items()):
+        extra[f"dep:{name}"] = content_key(dep_dir, dep_files, {})
+    return content_key(app_dir, files, extra)
 
 
 def archive_path(app: AppRecipe, key: str, paths: ImagePaths) -> Path:
@@ -125,7 +135,10 @@ def build_app(
         )
     reference = app.reference(tag)
     files = source_files(app_dir)
-    key = app_key(app, app_dir, files, reference)
+    deps = {
+        name: (repo_root / "apps" / name, source_files(repo_root / "apps" / name)) for name in app.local_deps
+    }
+    key = app_key(app, app_dir, files, reference, deps)
     archive = archive_path(app, key, paths)
     if archive.is_file() and not force:
         say(f"{app.name}: unchanged, using {archive}")
@@ -136,7 +149,9 @@ def build_app(
     log = paths.logs / f"app-{app.name}.log"
     log.unlink(missing_ok=True)
     base = ensure_base(app.base, chosen, paths)
-    context = prepare_context(app.context, app.name, app_dir=app_dir, files=files, paths=paths, log=log)
+    context = prepare_context(
+        app.context, app.name, app_dir=app_dir, files=files, paths=paths, log=log, deps=deps
+    )
     builders.build(
         chosen,
         context=context,

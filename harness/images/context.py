@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from harness.errors import UserError
@@ -59,7 +59,9 @@ def host_pip(paths: ImagePaths, log: Path) -> list[str]:
     return [interpreter, "-m", "pip"]
 
 
-def prepare_python(context: Path, app: str, paths: ImagePaths, log: Path) -> None:
+def prepare_python(context: Path, app: str, paths: ImagePaths, log: Path, local_deps: Sequence[Path]) -> None:
+    """Wheels for the app and everything it needs; local_deps (source copies) resolve its
+    requirements on sibling packages that no index has."""
     pip = host_pip(paths, log)
     run_logged(
         [
@@ -69,6 +71,7 @@ def prepare_python(context: Path, app: str, paths: ImagePaths, log: Path) -> Non
             "--wheel-dir",
             str(context / WHEELS_DIR),
             str(context),
+            *map(str, local_deps),
         ],
         what=f"collecting wheels for {app}",
         log=log,
@@ -103,16 +106,33 @@ def prepare_node(context: Path, app: str, log: Path) -> None:
 
 
 def prepare_context(
-    kind: ContextKind, app: str, *, app_dir: Path, files: Sequence[Path], paths: ImagePaths, log: Path
+    kind: ContextKind,
+    app: str,
+    *,
+    app_dir: Path,
+    files: Sequence[Path],
+    paths: ImagePaths,
+    log: Path,
+    deps: Mapping[str, tuple[Path, Sequence[Path]]] | None = None,
 ) -> Path:
-    """A fresh build context for `app` under the cache's work directory."""
+    """A fresh build context for `app` under the cache's work directory.
+
+    deps: local packages the app needs (name -> directory and files); copied beside the
+    context, never into it, and turned into wheels with the app's.
+    """
     context = paths.work / f"context-{app}"
-    if context.exists():
-        shutil.rmtree(context)
+    dep_root = paths.work / f"deps-{app}"
+    for directory in (context, dep_root):
+        if directory.exists():
+            shutil.rmtree(directory)
     context.mkdir(parents=True)
     copy_sources(app_dir, files, context)
+    dep_copies: list[Path] = []
+    for name, (dep_dir, dep_files) in sorted((deps or {}).items()):
+        copy_sources(dep_dir, dep_files, dep_root / name)
+        dep_copies.append(dep_root / name)
     if kind is ContextKind.PYTHON:
-        prepare_python(context, app, paths, log)
+        prepare_python(context, app, paths, log, dep_copies)
     elif kind is ContextKind.NODE:
         prepare_node(context, app, log)
     return context

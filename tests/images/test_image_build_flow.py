@@ -1,0 +1,146 @@
+"""build_app: cache hits need no builder, misses prepare the context and export an archive."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from harness.errors import UserError
+from harness.images import apps as apps_module
+from harness.images import builders
+from harness.images.apps import APPS, build_app, build_images
+from harness.images.bases import BaseImage
+from harness.images.context import ContextKind, prepare_context
+from harness.images.host import Builder
+from harness.images.paths import ImagePaths
+from harness.images.recipes import BaseRecipe
+from harness.images.sources import source_files
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    postgres = tmp_path / "repo" / "apps" / "postgres"
+    postgres.mkdir(parents=True)
+    (postgres / "Containerfile").write_text("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nUSER 10001\n")
+    (postgres / "initdb.sh").write_text("#!/bin/sh\n")
+    return tmp_path / "repo"
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> ImagePaths:
+    return ImagePaths(tmp_path / "cache")
+
+
+class FakeBuilder:
+    """Stands in for buildah: records builds and writes an archive like `buildah push` would."""
+
+    def __init__(self) -> None:
+        self.builds: list[dict[str, object]] = []
+
+    def build(self, builder: Builder, *, context: Path, containerfile: Path, reference: str,
+              build_args: Mapping[str, str], log: Path, fix: str | None = None) -> float:  # fmt: skip
+        self.builds.append(
+            {"context_files": sorted(p.name for p in context.iterdir()), "reference": reference, **build_args}
+        )
+        return 0.1
+
+    def save(self, builder: Builder, reference: str, archive: Path, log: Path) -> None:
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        archive.write_bytes(b"docker-archive of " + reference.encode())
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeBuilder:
+    fake = FakeBuilder()
+    monkeypatch.setattr(builders, "build", fake.build)
+    monkeypatch.setattr(builders, "save", fake.save)
+
+    def fake_base(recipe: BaseRecipe, builder: Builder, paths: ImagePaths | None = None) -> BaseImage:
+        return BaseImage(recipe, recipe.reference(), recipe.key())
+
+    monkeypatch.setattr(apps_module, "ensure_base", fake_base)
+    return fake
+
+
+def test_first_build_then_cache_hit(repo: Path, paths: ImagePaths, fake: FakeBuilder) -> None:
+    first = build_app(APPS["postgres"], builder=Builder.BUILDAH, paths=paths, repo_root=repo)
+    assert not first.cached
+    assert first.reference == "localhost/taskflow/postgres:0.1.0"
+    assert first.archive.read_bytes() == b"docker-archive of localhost/taskflow/postgres:0.1.0"
+    assert fake.builds == [
+        {
+            "context_files": ["Containerfile", "initdb.sh"],
+            "reference": "localhost/taskflow/postgres:0.1.0",
+            "BASE_IMAGE": APPS["postgres"].base.reference(),
+        }
+    ]
+
+    again = build_app(APPS["postgres"], builder=Builder.BUILDAH, paths=paths, repo_root=repo)
+    assert again.cached
+    assert again.archive == first.archive
+    assert len(fake.builds) == 1
+
+
+def test_changed_source_rebuilds_and_keeps_the_previous_archive(
+    repo: Path, paths: ImagePaths, fake: FakeBuilder
+) -> None:
+    first = build_app(APPS["postgres"], builder=Builder.BUILDAH, paths=paths, repo_root=repo)
+    (repo / "apps" / "postgres" / "initdb.sh").write_text("#!/bin/sh\necho changed\n")
+    second = build_app(APPS["postgres"], builder=Builder.BUILDAH, paths=paths, repo_root=repo)
+    assert not second.cached
+    assert second.archive != first.archive
+    assert first.archive.exists() and second.archive.exists()
+    assert len(fake.builds) == 2
+
+
+def test_force_rebuilds(repo: Path, paths: ImagePaths, fake: FakeBuilder) -> None:
+    build_app(APPS["postgres"], builder=Builder.BUILDAH, paths=paths, repo_root=repo)
+    assert not build_app(
+        APPS["postgres"], builder=Builder.BUILDAH, paths=paths, repo_root=repo, force=True
+    ).cached
+    assert len(fake.builds) == 2
+
+
+def test_missing_containerfile_names_the_file(repo: Path, paths: ImagePaths, fake: FakeBuilder) -> None:
+    (repo / "apps" / "backend").mkdir()
+    with pytest.raises(UserError) as error:
+        build_app(APPS["backend"], builder=Builder.BUILDAH, paths=paths, repo_root=repo)
+    assert "backend has no Containerfile" in str(error.value)
+    assert str(repo / "apps" / "backend" / "Containerfile") in str(error.value)
+    assert fake.builds == []
+
+
+def test_unknown_app_lists_the_known_ones(paths: ImagePaths) -> None:
+    with pytest.raises(UserError, match=r"unknown app web .*backend, mcp-server, frontend, postgres"):
+        build_images(["web"], paths=paths)
+
+
+def test_plain_context_holds_exactly_the_sources(repo: Path, paths: ImagePaths) -> None:
+    app_dir = repo / "apps" / "postgres"
+    (app_dir / "__pycache__").mkdir()
+    (app_dir / "__pycache__" / "x.pyc").write_bytes(b"")
+    context = prepare_context(
+        ContextKind.PLAIN,
+        "postgres",
+        app_dir=app_dir,
+        files=source_files(app_dir),
+        paths=paths,
+        log=paths.logs / "l",
+    )
+    assert sorted(p.relative_to(context).as_posix() for p in context.rglob("*")) == [
+        "Containerfile",
+        "initdb.sh",
+    ]
+    # a second preparation starts from scratch, so removed sources do not linger
+    (app_dir / "initdb.sh").unlink()
+    context = prepare_context(
+        ContextKind.PLAIN,
+        "postgres",
+        app_dir=app_dir,
+        files=source_files(app_dir),
+        paths=paths,
+        log=paths.logs / "l",
+    )
+    assert [p.name for p in context.iterdir()] == ["Containerfile"]

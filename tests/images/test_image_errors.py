@@ -1,0 +1,108 @@
+"""User problems end in one clear message that says how to fix them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.errors import UserError
+from harness.images import host
+from harness.images.__main__ import main
+from harness.images.host import BASE_TOOLS, Builder, detect_builder, ensure_tools, require_root
+from harness.images.load import load_archive
+from harness.images.run import run_logged
+
+
+def test_missing_tools_as_non_root_names_the_apt_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda tool: None)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(UserError) as error:
+        ensure_tools({**BASE_TOOLS, "buildah": "buildah"}, tmp_path / "log")
+    assert "(fix: run `apt-get install -y --no-install-recommends buildah debootstrap` as root)" in str(
+        error.value
+    )
+
+
+def test_present_tools_install_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(shutil, "which", lambda tool: f"/usr/bin/{tool}")
+    monkeypatch.setattr(host, "run_logged", lambda *a, **k: pytest.fail("nothing to install"))
+    ensure_tools(BASE_TOOLS, tmp_path / "log")
+
+
+def test_not_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(UserError, match=r"building the python base image needs root .*fix: run it as root"):
+        require_root("building the python base image")
+
+
+def test_builder_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(host.BUILDER_ENV, raising=False)
+    monkeypatch.setattr(host, "docker_daemon_answers", lambda: False)
+    monkeypatch.setattr(host, "podman_works", lambda: False)
+    assert detect_builder() is Builder.BUILDAH
+    monkeypatch.setattr(host, "podman_works", lambda: True)
+    assert detect_builder() is Builder.PODMAN
+    monkeypatch.setattr(host, "docker_daemon_answers", lambda: True)
+    assert detect_builder() is Builder.DOCKER
+    assert detect_builder("buildah") is Builder.BUILDAH
+    monkeypatch.setenv(host.BUILDER_ENV, "buildah")
+    assert detect_builder() is Builder.BUILDAH
+    with pytest.raises(UserError, match="unknown image builder 'kaniko'"):
+        detect_builder("kaniko")
+
+
+def test_docker_client_without_daemon_is_not_a_builder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake_docker = tmp_path / "docker"
+    fake_docker.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n")
+    fake_docker.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert not host.docker_daemon_answers()
+
+
+def test_failed_command_shows_the_log_tail(tmp_path: Path) -> None:
+    log = tmp_path / "build.log"
+    script = "import sys\nfor i in range(50): print(f'step {i}')\nsys.exit(3)"
+    with pytest.raises(UserError) as error:
+        run_logged([sys.executable, "-c", script], what="building x", log=log, fix="fix the Containerfile")
+    message = str(error.value)
+    assert message.startswith("building x failed (exit 3); last lines of")
+    assert "step 49" in message and "step 30" in message and "step 29" not in message
+    assert message.endswith("(fix: fix the Containerfile)")
+
+
+def test_missing_program_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="no-such-builder is not installed"):
+        run_logged(["no-such-builder", "bud"], what="building x", log=tmp_path / "log")
+
+
+def test_loading_needs_an_archive_and_a_known_provider(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="does not exist"):
+        load_archive("kind", tmp_path / "missing.tar")
+    archive = tmp_path / "image.tar"
+    archive.write_bytes(b"")
+    with pytest.raises(UserError, match="cannot load images into provider 'k3s'"):
+        load_archive("k3s", archive)
+
+
+def test_kind_missing_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    archive = tmp_path / "image.tar"
+    archive.write_bytes(b"")
+    with pytest.raises(UserError, match="kind is not on PATH"):
+        load_archive("kind", archive)
+
+
+def test_cli_prints_one_line_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["build", "web"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown app web") and err.count("\n") == 1
