@@ -21,7 +21,7 @@ LINTED_PATHS = ["harness", "scenarios", "load", "chaos", "tests", "apps", "noxfi
 def tests(session: nox.Session) -> None:
     """The fast suite: unit tests, static manifest checks and app tests; no cluster."""
     session.install("-e", ".[dev]", *(f"--editable={app}" for app in APP_PACKAGES))
-    session.run("pytest", "-m", "not cluster", *session.posargs, success_codes=PYTEST_OK)
+    session.run("pytest", "-m", "not cluster and not images", *session.posargs, success_codes=PYTEST_OK)
 
 
 @nox.session(python=PYTHON)
@@ -45,3 +45,16 @@ def cluster(session: nox.Session) -> None:
         session.run("pytest", "-m", "cluster", "tests/cluster", *args[1:])
     else:
         session.run("python", "-m", "harness.cluster", *args)
+
+
+@nox.session(python=PYTHON)
+def images(session: nox.Session) -> None:
+    """App images without a registry: `-- build [APP...] [--load local|kind|minikube]`, `-- bases`,
+    `-- list`, or `-- test` for the real builds in tests/images (root, several minutes cold).
+    """
+    session.install("-e", ".[dev]")
+    args = session.posargs or ["build"]
+    if args[0] == "test":
+        session.run("pytest", "-m", "images", "tests/images", *args[1:])
+    else:
+        session.run("python", "-m", "harness.images", *args)
