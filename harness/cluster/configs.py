@@ -98,6 +98,9 @@ def containerd_config(layout: Layout, net: Network = NETWORK) -> Path:
         f'[plugins."{cri}"]',
         f'  sandbox_image = "{PAUSE_IMAGE}"',
         "  netns_mounts_under_state_dir = true",
+        # No CAP_SYS_RESOURCE on these hosts: a negative oom_score_adj (pause gets -998) fails
+        # in runc init; clamp container scores to containerd's own.
+        "  restrict_oom_score_adj = true",
         "  enable_selinux = false",
         "  max_container_log_line_size = 16384",
         f'  [plugins."{cri}".containerd]',
@@ -218,7 +221,7 @@ def kube_proxy_config(layout: Layout, net: Network = NETWORK) -> Path:
             "maxPerCore": 0,
             "min": 0,
             "tcpEstablishedTimeout": "0s",
-            "tcpCloseWaitTimeout": "0s",
+            "tcpCloseWaitTimeoutError": "0s",
         },
         "iptables": {"masqueradeAll": False, "syncPeriod": "10s", "minSyncPeriod": "0s"},
     }
