@@ -1,0 +1,177 @@
+"""Real builds with buildah: the python base and the app images, checked from the inside.
+
+Slow and root-only: `nox -s images -- test`. They use the real image cache, so a second run
+checks the cached images in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.images import builders, rootfs
+from harness.images.apps import APPS, BuiltImage, build_app
+from harness.images.bases import BaseImage, ensure_base
+from harness.images.host import Builder
+from harness.images.paths import REPO_ROOT, ImagePaths
+from harness.images.recipes import PYTHON
+from harness.images.rootfs import rootfs_archive
+
+pytestmark = [
+    pytest.mark.images,
+    pytest.mark.skipif(os.geteuid() != 0, reason="debootstrap and buildah need root"),
+]
+BUILDAH = Builder.BUILDAH
+APP_UID = "10001"
+# Debian's python3-venv bundles pip/setuptools wheels for ensurepip; they are the base's, not the build's.
+ENSUREPIP_WHEELS = "/usr/share/python-wheels"
+
+
+@pytest.fixture(scope="module")
+def python_base() -> BaseImage:
+    return ensure_base(PYTHON, BUILDAH)
+
+
+def apps_with_containerfile() -> list[str]:
+    return [name for name in APPS if (REPO_ROOT / "apps" / name / "Containerfile").is_file()]
+
+
+@pytest.fixture(scope="module", params=apps_with_containerfile() or ["(none yet)"])
+def app_image(request: pytest.FixtureRequest) -> BuiltImage:
+    if request.param not in APPS:
+        pytest.skip("no app has a Containerfile yet")
+    return build_app(APPS[request.param], builder=BUILDAH)
+
+
+def sh(reference: str, script: str, user: str | None = None) -> str:
+    return builders.run_in_image(BUILDAH, reference, ["/bin/sh", "-c", script], user=user)
+
+
+def test_python_base_runs_python_with_tls_and_zones(python_base: BaseImage) -> None:
+    out = sh(
+        python_base.reference,
+        "python3 -c 'import ssl, venv, zoneinfo; "
+        'print(zoneinfo.ZoneInfo("Europe/Paris"), ssl.OPENSSL_VERSION)\'',
+    )
+    assert out.startswith("Europe/Paris OpenSSL 3")
+
+
+def test_python_base_is_trimmed() -> None:
+    archive = rootfs_archive(PYTHON, ImagePaths.default())
+    with tarfile.open(archive) as tar:
+        names = [name.removeprefix("./") for name in tar.getnames()]
+    assert not [n for n in names if n.startswith("var/lib/apt/lists/") and n != "var/lib/apt/lists/"]
+    assert not [n for n in names if n.startswith("var/cache/apt/") and n.endswith((".deb", ".bin"))]
+    assert not [n for n in names if n.startswith("usr/share/doc/") and n.count("/") > 3]
+    assert not [
+        n
+        for n in names
+        if n.startswith("usr/share/doc/") and n.count("/") == 3 and not n.endswith("copyright")
+    ]
+    assert not [
+        n for n in names if n.startswith(("usr/share/man/", "usr/share/locale/")) and n.count("/") > 3
+    ]
+    assert "etc/resolv.conf" not in names  # the host's DNS must not ship
+    assert "usr/share/doc/python3/copyright" in names  # licences stay
+    assert archive.stat().st_size < 160e6
+
+
+def test_warm_base_builds_nothing(python_base: BaseImage, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_long_steps(*args: object, **kwargs: object) -> float:
+        raise AssertionError(f"a warm base ran a build step: {args}")
+
+    monkeypatch.setattr(rootfs, "run_logged", no_long_steps)
+    monkeypatch.setattr(builders, "run_logged", no_long_steps)
+    started = time.monotonic()
+    assert ensure_base(PYTHON, BUILDAH) == python_base
+    assert time.monotonic() - started < 5
+
+
+def test_app_image_runs_as_10001_without_build_tools(app_image: BuiltImage) -> None:
+    config = builders.image_config(BUILDAH, app_image.reference)
+    assert str(config.get("User", "")).split(":")[0] == APP_UID
+    found = sh(
+        app_image.reference,
+        f"id -u; for tool in gcc cc g++ make; do command -v $tool; done; "
+        f"find / -xdev \\( -name '*.whl' -o -name wheels -type d \\) "
+        f"-not -path '{ENSUREPIP_WHEELS}/*' 2>/dev/null",
+    )
+    assert found.split() == [APP_UID]
+
+
+def test_app_archive_holds_the_contract_name(app_image: BuiltImage) -> None:
+    with tarfile.open(app_image.archive) as tar:
+        manifest_file = tar.extractfile("manifest.json")
+        assert manifest_file is not None
+        manifest = json.load(manifest_file)
+    assert manifest[0]["RepoTags"] == [app_image.reference]
+
+
+@pytest.fixture
+def mounted_backend() -> Iterator[tuple[Path, dict[str, object]]]:
+    """The backend image's root filesystem, mounted by buildah, and its config."""
+    if not (REPO_ROOT / "apps" / "backend" / "Containerfile").is_file():
+        pytest.skip("apps/backend/Containerfile not there yet")
+    image = build_app(APPS["backend"], builder=BUILDAH)
+    container = f"taskflow-ro-{os.getpid()}"
+    subprocess.run(["buildah", "rm", container], capture_output=True, check=False)
+    subprocess.run(["buildah", "from", "--pull-never", "--name", container, image.reference], check=True)
+    try:
+        mountpoint = subprocess.run(
+            ["buildah", "mount", container], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        yield Path(mountpoint), builders.image_config(BUILDAH, image.reference)
+    finally:
+        subprocess.run(["buildah", "umount", container], capture_output=True, check=False)
+        subprocess.run(["buildah", "rm", container], capture_output=True, check=False)
+
+
+@pytest.mark.skipif(shutil.which("runc") is None, reason="runc not installed")
+def test_backend_imports_on_a_read_only_root(
+    mounted_backend: tuple[Path, dict[str, object]], tmp_path: Path
+) -> None:
+    mountpoint, config = mounted_backend
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    subprocess.run(["runc", "spec", "--bundle", str(bundle)], check=True)
+    spec = json.loads((bundle / "config.json").read_text())
+    script = (
+        "import taskflow_backend, tempfile\n"
+        "tempfile.NamedTemporaryFile(dir='/tmp').close()\n"
+        "try:\n    open('/should-fail', 'w')\n"
+        "except OSError as e:\n    print('root is read-only:', e.errno == 30)\n"
+    )
+    spec["root"] = {"path": str(mountpoint), "readonly": True}
+    spec["process"]["terminal"] = False
+    spec["process"]["args"] = ["python", "-c", script]
+    spec["process"]["env"] = config.get("Env", [])
+    spec["process"]["user"] = {"uid": int(APP_UID), "gid": int(APP_UID)}
+    spec["process"]["cwd"] = str(config.get("WorkingDir") or "/")
+    spec["mounts"].append(
+        {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]}
+    )
+    spec["hostname"] = "ro-check"
+    # Relative: the container's cgroups become children of this process's own, as the host rules ask.
+    spec["linux"]["cgroupsPath"] = f"taskflow-ro-check-{os.getpid()}"
+    (bundle / "config.json").write_text(json.dumps(spec))
+    container = f"taskflow-ro-check-{os.getpid()}"
+    try:
+        proc = subprocess.run(
+            ["runc", "run", "--bundle", str(bundle), container],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        subprocess.run(["runc", "delete", "--force", container], capture_output=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "root is read-only: True"
