@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nox
@@ -31,6 +32,26 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", *LINTED_PATHS)
     session.run("ruff", "format", "--check", *LINTED_PATHS)
     session.run("mypy", "harness", "scenarios", "load", "chaos", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def conformance(session: nox.Session) -> None:
+    """The whole verdict: deploy manifests/ to a cluster and prove FR-001..010, SC-001..005.
+
+    Arguments after `--` go to pytest, e.g. `-- --provider kind`, `-- --keep`, `-- -k ingress`.
+    """
+    session.install("-e", ".[dev]", *(f"--editable={app}" for app in APP_PACKAGES))
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    run_dir = Path("reports") / f"{stamp}-conformance"
+    session.run(
+        "pytest",
+        "scenarios",
+        f"--run-dir={run_dir}",
+        f"--junitxml={run_dir}/junit.xml",
+        f"--html={run_dir}/pytest.html",
+        "--self-contained-html",
+        *session.posargs,
+    )
 
 
 @nox.session(python=PYTHON)

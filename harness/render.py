@@ -185,7 +185,9 @@ def parse_documents(text: str, *, source: str, require_objects: bool = True) -> 
             f"YAML does not parse: {problem}", where=where, fix="correct the YAML syntax at that line"
         ) from None
     except yaml.YAMLError as error:
-        raise UserError(f"YAML does not parse: {error}", where=source, fix="correct the YAML syntax") from None
+        raise UserError(
+            f"YAML does not parse: {error}", where=source, fix="correct the YAML syntax"
+        ) from None
     objects = [document for document in documents if document is not None]
     if require_objects:
         for index, document in enumerate(objects):

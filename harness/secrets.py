@@ -47,9 +47,7 @@ class RunSecrets:
 
     @property
     def database_url(self) -> str:
-        return (
-            f"postgresql://{DATABASE_USER}:{self.postgres_password}@{DATABASE_SERVICE}/{DATABASE_NAME}"
-        )
+        return f"postgresql://{DATABASE_USER}:{self.postgres_password}@{DATABASE_SERVICE}/{DATABASE_NAME}"
 
     def env_values(self) -> dict[str, str]:
         """The keys of Secret `taskflow-secrets` (docs/contracts.md)."""

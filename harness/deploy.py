@@ -1,0 +1,149 @@
+"""Deploy Taskflow from manifests/ into one namespace and wait on real conditions."""
+
+from __future__ import annotations
+
+import copy
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.kube import Kube, wait_until
+from harness.providers import IngressEndpoint, Provider
+from harness.workloads import (
+    claims_not_bound,
+    deployment_not_ready,
+    describe_namespace,
+    statefulset_not_ready,
+)
+
+DEPLOYMENTS = ("frontend", "backend", "mcp-server")
+STATEFULSETS = ("postgres",)
+ROLLOUT_TIMEOUT_SECONDS = 300
+CLUSTER_SCOPED_KINDS = {"Namespace", "StorageClass", "IngressClass", "ClusterRole", "ClusterRoleBinding"}
+
+
+@dataclass
+class Deployment:
+    """Taskflow as deployed for one run: where it is and how long each step took."""
+
+    kube: Kube
+    namespace: str
+    ingress: IngressEndpoint
+    images: dict[str, str]
+    """Image name (docs/contracts.md, without tag) -> the reference deployed this run."""
+    manifests: list[dict[str, Any]]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def manifest(self, kind: str, name: str) -> dict[str, Any]:
+        for item in self.manifests:
+            if item["kind"] == kind and item["metadata"]["name"] == name:
+                return item
+        raise KeyError(f"{kind}/{name} is not in the rendered manifests")
+
+
+def retarget_namespace(manifests: list[dict[str, Any]], namespace: str) -> list[dict[str, Any]]:
+    """Copies of the manifests moved into namespace (the Namespace object renamed to match)."""
+    moved = []
+    for manifest in manifests:
+        item = copy.deepcopy(manifest)
+        metadata = item.setdefault("metadata", {})
+        if item["kind"] == "Namespace":
+            metadata["name"] = namespace
+            metadata.setdefault("labels", {})["kubernetes.io/metadata.name"] = namespace
+        elif item["kind"] not in CLUSTER_SCOPED_KINDS:
+            metadata["namespace"] = namespace
+        moved.append(item)
+    return moved
+
+
+def image_name(reference: str) -> str:
+    """The image name without its tag: what kustomize's `images:` override matches on."""
+    name, separator, tag = reference.rpartition(":")
+    return name if separator and "/" not in tag else reference
+
+
+def step(timings: dict[str, float], name: str, started: float) -> None:
+    timings[name] = round(time.monotonic() - started, 2)
+    print(f"  ✓ {name} ({timings[name]:.1f}s)", file=sys.stderr, flush=True)
+
+
+def deploy_taskflow(provider: Provider, kubeconfig: Path, namespace: str, run_dir: Path) -> Deployment:
+    from harness.images import build_images  # noqa: PLC0415 - heavy, only for real runs
+    from harness.render import render_overlay  # noqa: PLC0415
+    from harness.secrets import generate_secrets  # noqa: PLC0415
+
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    print(f"deploying Taskflow into namespace {namespace} ({provider.name})", file=sys.stderr)
+    built = build_images()
+    step(timings, "build images", started)
+
+    started = time.monotonic()
+    provider.load_archives([image.archive for image in built])
+    step(timings, "load images", started)
+
+    started = time.monotonic()
+    images = {image_name(image.reference): image.reference for image in built}
+    rendered = render_overlay(
+        provider.overlay, namespace=namespace, images=images, run_secrets=generate_secrets()
+    )
+    manifests = retarget_namespace(rendered, namespace)
+    (run_dir / "manifests.yaml").write_text(yaml.safe_dump_all(redacted(manifests)), encoding="utf-8")
+    kube = Kube.from_kubeconfig(kubeconfig)
+    kube.apply_all(manifests)
+    step(timings, "apply manifests", started)
+
+    deployment = Deployment(kube, namespace, provider.ingress(), images, manifests, timings)
+    wait_for_rollout(deployment)
+    return deployment
+
+
+def wait_for_rollout(deployment: Deployment) -> None:
+    kube, namespace = deployment.kube, deployment.namespace
+
+    def diagnose() -> str:
+        return describe_namespace(kube, namespace)
+
+    started = time.monotonic()
+    wait_until(
+        f"PVCs in {namespace} to bind",
+        lambda: claims_not_bound(kube, namespace),
+        timeout=120,
+        diagnose=diagnose,
+    )
+    for name in STATEFULSETS:
+        wait_until(
+            f"statefulset/{name} ready",
+            lambda name=name: statefulset_not_ready(kube, namespace, name),  # type: ignore[misc]
+            timeout=ROLLOUT_TIMEOUT_SECONDS,
+            diagnose=diagnose,
+        )
+    for name in DEPLOYMENTS:
+        wait_until(
+            f"deployment/{name} available",
+            lambda name=name: deployment_not_ready(kube, namespace, name),  # type: ignore[misc]
+            timeout=ROLLOUT_TIMEOUT_SECONDS,
+            diagnose=diagnose,
+        )
+    step(deployment.timings, "rollout ready", started)
+
+
+def remove_taskflow(deployment: Deployment) -> None:
+    deployment.kube.core.delete_namespace(deployment.namespace)
+
+
+def redacted(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Manifests safe to keep in a report: Secret values replaced by their length."""
+    safe = []
+    for manifest in manifests:
+        copied = copy.deepcopy(manifest)
+        if copied["kind"] == "Secret":
+            for key in ("data", "stringData"):
+                if key in copied:
+                    copied[key] = {name: f"<{len(value)} chars>" for name, value in copied[key].items()}
+        safe.append(copied)
+    return safe

@@ -1,0 +1,165 @@
+"""Kubernetes API access: clients from a kubeconfig, server-side apply, and waits that say why."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import NotFoundError
+
+from harness.errors import UserError
+
+FIELD_MANAGER = "taskflow-conformance"
+POLL_SECONDS = 1.0
+PROGRESS_EVERY_SECONDS = 10.0
+
+# Apply order: what others refer to goes first.
+KIND_ORDER = [
+    "Namespace",
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "ConfigMap",
+    "Secret",
+    "PersistentVolumeClaim",
+    "Service",
+    "StatefulSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "Ingress",
+    "NetworkPolicy",
+]
+
+
+class WaitTimeoutError(AssertionError):
+    """A wait ran out of time; the message says what it waited for and what it last saw."""
+
+
+@dataclass
+class Kube:
+    """One cluster's API clients, built from a kubeconfig file."""
+
+    api_client: client.ApiClient
+    kubeconfig: Path
+
+    @classmethod
+    def from_kubeconfig(cls, kubeconfig: Path) -> Kube:
+        if not kubeconfig.is_file():
+            raise UserError(
+                "kubeconfig not found", where=str(kubeconfig), fix="pass --kubeconfig with an existing file"
+            )
+        api_client = config.new_client_from_config(config_file=str(kubeconfig))
+        return cls(api_client=api_client, kubeconfig=kubeconfig)
+
+    @property
+    def core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(self.api_client)
+
+    @property
+    def apps(self) -> client.AppsV1Api:
+        return client.AppsV1Api(self.api_client)
+
+    @property
+    def autoscaling(self) -> client.AutoscalingV2Api:
+        return client.AutoscalingV2Api(self.api_client)
+
+    @property
+    def networking(self) -> client.NetworkingV1Api:
+        return client.NetworkingV1Api(self.api_client)
+
+    @property
+    def custom(self) -> client.CustomObjectsApi:
+        return client.CustomObjectsApi(self.api_client)
+
+    @property
+    def dynamic(self) -> DynamicClient:
+        return DynamicClient(self.api_client)
+
+    def apply(self, manifest: dict[str, Any]) -> None:
+        """Server-side apply one object (forcing conflicts: the harness owns what it deploys)."""
+        resource = self.dynamic.resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
+        self.dynamic.server_side_apply(
+            resource,
+            body=manifest,
+            namespace=manifest["metadata"].get("namespace"),
+            field_manager=FIELD_MANAGER,
+            force_conflicts=True,
+        )
+
+    def apply_all(self, manifests: Iterable[dict[str, Any]]) -> list[str]:
+        """Apply in dependency order; return 'Kind/name' of each object applied."""
+        ordered = sorted(manifests, key=lambda item: kind_rank(item["kind"]))
+        applied = []
+        for manifest in ordered:
+            self.apply(manifest)
+            applied.append(f"{manifest['kind']}/{manifest['metadata']['name']}")
+        return applied
+
+    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> Any | None:
+        resource = self.dynamic.resources.get(api_version=api_version, kind=kind)
+        try:
+            return resource.get(name=name, namespace=namespace)
+        except NotFoundError:
+            return None
+
+
+def kind_rank(kind: str) -> int:
+    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+
+
+def wait_until(
+    what: str,
+    check: Callable[[], str | None],
+    *,
+    timeout: float,
+    diagnose: Callable[[], str] | None = None,
+) -> float:
+    """Poll check() until it returns None; it returns the reason it is not done yet otherwise.
+
+    Prints progress every few seconds so long waits are visible; returns the seconds waited.
+    On timeout raises WaitTimeoutError naming what, the last reason, and diagnose()'s output.
+    """
+    start = time.monotonic()
+    last_progress = start
+    reason: str | None = "not checked yet"
+    while True:
+        try:
+            reason = check()
+        except client.ApiException as error:
+            reason = f"API error {error.status}: {error.reason}"
+        now = time.monotonic()
+        if reason is None:
+            return now - start
+        if now - start > timeout:
+            extra = f"\n{diagnose()}" if diagnose else ""
+            raise WaitTimeoutError(f"timed out after {timeout:.0f}s waiting for {what}: {reason}{extra}")
+        if now - last_progress >= PROGRESS_EVERY_SECONDS:
+            print(f"  … waiting for {what} ({now - start:.0f}s): {reason}", file=sys.stderr, flush=True)
+            last_progress = now
+        time.sleep(POLL_SECONDS)
+
+
+def exec_in_pod(
+    kube: Kube, namespace: str, pod: str, command: list[str], container: str | None = None
+) -> str:
+    """Run a command in a pod's container and return what it printed (stdout and stderr)."""
+    from kubernetes.stream import stream  # noqa: PLC0415 - patches the client; keep it local
+
+    arguments: dict[str, Any] = {
+        "command": command,
+        "stderr": True,
+        "stdin": False,
+        "stdout": True,
+        "tty": False,
+    }
+    if container:
+        arguments["container"] = container
+    output: str = stream(kube.core.connect_get_namespaced_pod_exec, pod, namespace, **arguments)
+    return output

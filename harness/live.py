@@ -1,0 +1,23 @@
+"""Live objects of the namespace under test, as plain API dicts (what harness.checks reads)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.deploy import Deployment
+
+
+def pods(deployment: Deployment) -> list[dict[str, Any]]:
+    listed = deployment.kube.core.list_namespaced_pod(deployment.namespace)
+    return [deployment.kube.api_client.sanitize_for_serialization(pod) for pod in listed.items]
+
+
+def ready_endpoint_count(deployment: Deployment, service: str) -> int:
+    slices = deployment.kube.dynamic.resources.get(api_version="discovery.k8s.io/v1", kind="EndpointSlice")
+    found = slices.get(namespace=deployment.namespace, label_selector=f"kubernetes.io/service-name={service}")
+    return sum(
+        1
+        for endpoint_slice in found.items
+        for endpoint in endpoint_slice.endpoints or []
+        if (endpoint.conditions or {}).get("ready")
+    )

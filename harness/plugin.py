@@ -1,0 +1,180 @@
+"""pytest plugin of the conformance run: options, the cluster/deployment fixtures, evidence, report.
+
+Loaded by the root conftest.py; its fixtures are only set up by the scenarios that ask for them,
+so the fast suite never touches a cluster.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from harness.errors import UserError
+from harness.evidence import Evidence, EvidenceLog, Verdict
+from harness.providers import PROVIDER_NAMES, Provider, make_provider
+from harness.recorder import EvidenceRecorder
+from harness.report import write_report
+
+RUN_DIR_KEY = pytest.StashKey[Path]()
+CONTEXT_KEY = pytest.StashKey[dict[str, str]]()
+RECORDER_KEY = pytest.StashKey[EvidenceRecorder]()
+REPORT_LINKS = {
+    "pytest report": "pytest.html",
+    "junit": "junit.xml",
+    "locust": "locust.html",
+    "chaos": "chaos.html",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("taskflow", "Taskflow conformance")
+    group.addoption(
+        "--provider",
+        default=os.environ.get("TASKFLOW_PROVIDER", "auto"),
+        choices=PROVIDER_NAMES,
+        help="where the cluster comes from (default auto: kind with Docker, else the embedded local cluster)",
+    )
+    group.addoption(
+        "--kubeconfig", type=Path, help="kubeconfig of an existing cluster (with --provider external)"
+    )
+    group.addoption(
+        "--ingress-address", default="127.0.0.1", help="where the ingress's HTTPS port is reachable"
+    )
+    group.addoption(
+        "--keep", action="store_true", help="keep the namespace (and cluster) after the run to debug"
+    )
+    group.addoption("--run-dir", type=Path, help="report folder (default reports/<UTC time>-<provider>)")
+    group.addoption("--namespace", help="namespace to deploy into (default taskflow-<run id>)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "criterion(*ids): the FR/SC requirements a scenario proves")
+
+
+def run_directory(config: pytest.Config) -> Path:
+    if RUN_DIR_KEY not in config.stash:
+        chosen: Path | None = config.getoption("run_dir")
+        if chosen is None:
+            stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+            chosen = Path(config.rootpath) / "reports" / f"{stamp}-{config.getoption('provider')}"
+        chosen.mkdir(parents=True, exist_ok=True)
+        config.stash[RUN_DIR_KEY] = chosen
+        config.stash[CONTEXT_KEY] = {"provider": str(config.getoption("provider"))}
+    return config.stash[RUN_DIR_KEY]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if any(criteria_of(item) for item in items):
+        run_directory(config)
+
+
+@pytest.fixture(scope="session")
+def run_dir(pytestconfig: pytest.Config) -> Path:
+    return run_directory(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def evidence_log(run_dir: Path) -> EvidenceLog:
+    return EvidenceLog(run_dir / "evidence.jsonl")
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest, evidence_log: EvidenceLog) -> EvidenceRecorder:
+    recorder = EvidenceRecorder(evidence_log, request.node.nodeid)
+    request.node.stash[RECORDER_KEY] = recorder
+    return recorder
+
+
+@pytest.fixture(scope="session")
+def provider(pytestconfig: pytest.Config) -> Provider:
+    try:
+        return make_provider(
+            pytestconfig.getoption("provider"),
+            kubeconfig=pytestconfig.getoption("kubeconfig"),
+            ingress_address=pytestconfig.getoption("ingress_address"),
+        )
+    except UserError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+@pytest.fixture(scope="session")
+def taskflow(pytestconfig: pytest.Config, provider: Provider, run_dir: Path) -> Generator[object, None, None]:
+    """Taskflow deployed from manifests/ into its own namespace; removed afterwards unless --keep."""
+    from harness.deploy import deploy_taskflow, remove_taskflow  # noqa: PLC0415
+
+    namespace = pytestconfig.getoption("namespace") or f"taskflow-{run_dir.name.split('-')[1]}"
+    try:
+        kubeconfig = provider.ensure_up()
+    except UserError as error:
+        pytest.skip(f"no cluster: {error}")
+    pytestconfig.stash[CONTEXT_KEY].update({"namespace": namespace, "kubeconfig": str(kubeconfig)})
+    deployment = deploy_taskflow(provider, kubeconfig, namespace, run_dir)
+    try:
+        yield deployment
+    finally:
+        if pytestconfig.getoption("keep"):
+            print(f"\n--keep: namespace {namespace} left running (kubeconfig {kubeconfig})")
+        else:
+            remove_taskflow(deployment)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    result = yield
+    recorder = item.stash.get(RECORDER_KEY, None)
+    if recorder is not None and recorder.failures:
+        raise AssertionError("checks failed:\n" + "\n".join(recorder.failures))
+    return result
+
+
+def criteria_of(item: pytest.Item) -> list[str]:
+    return [criterion for marker in item.iter_markers("criterion") for criterion in marker.args]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A scenario that failed or skipped without saying so in evidence still shows in the report."""
+    report = yield
+    criteria = criteria_of(item)
+    if not criteria or RUN_DIR_KEY not in item.config.stash:
+        return report
+    recorder = item.stash.get(RECORDER_KEY, None)
+    already = recorder.criteria_recorded() if recorder else set()
+    ended_badly = report.failed or report.skipped
+    last_phase = report.when == "call" or ended_badly
+    if not last_phase or (report.passed and report.when != "call"):
+        return report
+    log = EvidenceLog(item.config.stash[RUN_DIR_KEY] / "evidence.jsonl")
+    for criterion in criteria:
+        if criterion in already:
+            continue
+        if report.skipped:
+            reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else "skipped"
+            log.record(Evidence(criterion, item.name, "-", None, "", "", Verdict.SKIPPED, reason))
+        elif report.failed:
+            message = call.excinfo.exconly().splitlines()[0] if call.excinfo else report.longreprtext[-300:]
+            log.record(
+                Evidence(criterion, item.name, "-", None, "", "", Verdict.FAIL, f"{report.when}: {message}")
+            )
+        else:
+            log.record(Evidence(criterion, item.name, "test passed", "ok", "", "", Verdict.PASS))
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if RUN_DIR_KEY not in config.stash:
+        return
+    index = write_report(
+        config.stash[RUN_DIR_KEY],
+        title="Taskflow on Kubernetes — conformance",
+        context=config.stash[CONTEXT_KEY],
+        links=REPORT_LINKS,
+    )
+    print(f"\nreport: {index}")

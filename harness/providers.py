@@ -1,0 +1,215 @@
+"""Where the cluster comes from: one small interface, one class per kind of cluster.
+
+`auto` picks kind where Docker and kind work, else the embedded `local` cluster on a Linux host
+where it can run; it never picks a user's current kube context by itself.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from harness.errors import UserError
+
+PROVIDER_NAMES = ("auto", "local", "kind", "minikube", "k3d", "external")
+INGRESS_HTTPS_PORT = 443
+
+
+@dataclass(frozen=True)
+class IngressEndpoint:
+    """Where the ingress controller's HTTPS port is reachable from this machine."""
+
+    address: str
+    port: int = INGRESS_HTTPS_PORT
+
+
+class Provider(Protocol):
+    name: str
+    overlay: str
+
+    def ensure_up(self) -> Path:
+        """Make sure the cluster runs; return its kubeconfig."""
+        ...
+
+    def load_archives(self, archives: list[Path]) -> None:
+        """Make image archives (docker-archive tars) available to the cluster's runtime."""
+        ...
+
+    def ingress(self) -> IngressEndpoint: ...
+
+    def teardown(self) -> None:
+        """Remove the cluster if this provider created it; leave anything else alone."""
+        ...
+
+
+@dataclass
+class LocalProvider:
+    """The embedded single-node cluster of cluster/ (host processes, no Docker)."""
+
+    name: str = "local"
+    overlay: str = "local"
+    keep_running: bool = True
+
+    def ensure_up(self) -> Path:
+        from harness.cluster import lifecycle  # noqa: PLC0415 - needs root-only modules
+
+        return lifecycle.up()
+
+    def load_archives(self, archives: list[Path]) -> None:
+        from harness.images import load_archive  # noqa: PLC0415
+
+        for archive in archives:
+            load_archive("local", archive)
+
+    def ingress(self) -> IngressEndpoint:
+        return IngressEndpoint("127.0.0.1", INGRESS_HTTPS_PORT)
+
+    def teardown(self) -> None:
+        # The embedded cluster is reused across runs (a warm `up` takes seconds); `nox -s cluster
+        # -- down` removes it.
+        return None
+
+
+@dataclass
+class PytestKubernetesProvider:
+    """kind, minikube or k3d through pytest-kubernetes' cluster managers."""
+
+    name: str
+    overlay: str
+    cluster_name: str = "taskflow"
+    kubeconfig_path: Path | None = None
+    provider_config: Path | None = None
+    _manager: object | None = field(default=None, init=False)
+
+    def _cluster_manager(self) -> Any:
+        from pytest_kubernetes.providers import select_provider_manager  # noqa: PLC0415
+
+        if self._manager is None:
+            manager_class = select_provider_manager(self.name)
+            config = str(self.provider_config) if self.provider_config else None
+            self._manager = manager_class(self.cluster_name, config)
+        return self._manager
+
+    def ensure_up(self) -> Path:
+        manager = self._cluster_manager()
+        manager.create()
+        if manager.kubeconfig is None:
+            raise UserError(f"{self.name} created no kubeconfig", fix=f"check `{self.name}` works on its own")
+        return Path(manager.kubeconfig)
+
+    def load_archives(self, archives: list[Path]) -> None:
+        from harness.images import load_archive  # noqa: PLC0415
+
+        for archive in archives:
+            load_archive(self.name, archive, cluster_name=self._cluster_manager().cluster_name)
+
+    def ingress(self) -> IngressEndpoint:
+        if self.name == "minikube":
+            address = subprocess.run(
+                ["minikube", "ip", "-p", self._cluster_manager().cluster_name],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            return IngressEndpoint(address)
+        # kind and k3d map the ingress controller's 443 to the host (see manifests/overlays/kind).
+        return IngressEndpoint("127.0.0.1")
+
+    def teardown(self) -> None:
+        self._cluster_manager().delete()
+
+
+@dataclass
+class ExternalProvider:
+    """A cluster someone else runs, named by an explicit kubeconfig; never created or deleted."""
+
+    kubeconfig_path: Path
+    ingress_address: str
+    overlay: str = "kind"
+    name: str = "external"
+
+    def ensure_up(self) -> Path:
+        if not self.kubeconfig_path.is_file():
+            raise UserError(
+                "kubeconfig not found",
+                where=str(self.kubeconfig_path),
+                fix="pass --kubeconfig PATH to a readable kubeconfig file",
+            )
+        return self.kubeconfig_path
+
+    def load_archives(self, archives: list[Path]) -> None:
+        # An external cluster pulls from its own registry; images must already be there.
+        return None
+
+    def ingress(self) -> IngressEndpoint:
+        return IngressEndpoint(self.ingress_address)
+
+    def teardown(self) -> None:
+        return None
+
+
+def docker_engine_works() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    probe = subprocess.run(["docker", "info"], capture_output=True, check=False, timeout=20)
+    return probe.returncode == 0
+
+
+def local_cluster_can_run() -> str | None:
+    """None when the embedded cluster can run here, else the reason it cannot."""
+    if platform.system() != "Linux":
+        return f"the embedded cluster needs Linux, this is {platform.system()}"
+    if os.geteuid() != 0:
+        return "the embedded cluster needs root (it runs containerd, the kubelet and iptables)"
+    return None
+
+
+def choose_provider_name(requested: str) -> str:
+    if requested not in PROVIDER_NAMES:
+        raise UserError(
+            f"unknown provider {requested!r}",
+            where="--provider",
+            fix=f"use one of: {', '.join(PROVIDER_NAMES)}",
+        )
+    if requested != "auto":
+        return requested
+    if shutil.which("kind") and docker_engine_works():
+        return "kind"
+    reason = local_cluster_can_run()
+    if reason is None:
+        return "local"
+    raise UserError(
+        f"no cluster provider can run here: no kind with a working Docker engine, and {reason}",
+        where="--provider auto",
+        fix="install kind and Docker, run as root on Linux for `local`, or pass --provider external"
+        " --kubeconfig PATH",
+    )
+
+
+def make_provider(
+    requested: str, *, kubeconfig: Path | None = None, ingress_address: str = "127.0.0.1"
+) -> Provider:
+    name = choose_provider_name(requested)
+    if name == "external":
+        if kubeconfig is None:
+            raise UserError(
+                "the external provider needs a kubeconfig",
+                where="--provider external",
+                fix="add --kubeconfig PATH (the harness never uses your current context by itself)",
+            )
+        return ExternalProvider(kubeconfig, ingress_address)
+    if kubeconfig is not None:
+        raise UserError(
+            f"--kubeconfig only goes with --provider external, not {name}",
+            where="--kubeconfig",
+            fix="drop --kubeconfig, or use --provider external",
+        )
+    if name == "local":
+        return LocalProvider()
+    overlay = "minikube" if name == "minikube" else "kind"
+    return PytestKubernetesProvider(name=name, overlay=overlay)

@@ -1,0 +1,74 @@
+"""FR-003: the frontend (and /api) are reachable from outside through the TLS ingress."""
+
+from __future__ import annotations
+
+import base64
+import ssl
+
+import pytest
+
+from harness.deploy import Deployment
+from harness.ingress_client import INGRESS_HOST, fetch, trusting
+from harness.recorder import EvidenceRecorder
+
+
+@pytest.fixture(scope="module")
+def tls_certificate_pem(deployment: Deployment) -> str:
+    secret = deployment.kube.core.read_namespaced_secret("taskflow-tls", deployment.namespace)
+    return base64.b64decode(secret.data["tls.crt"]).decode()
+
+
+@pytest.mark.criterion("FR-003")
+def test_frontend_served_over_https_with_the_run_certificate(
+    deployment: Deployment, tls_certificate_pem: str, evidence: EvidenceRecorder
+) -> None:
+    try:
+        response = fetch(deployment.ingress, "/", trusting(tls_certificate_pem))
+    except (OSError, ssl.SSLError) as error:
+        evidence.check(
+            "FR-003",
+            f"https://{INGRESS_HOST}/ with the taskflow-tls certificate",
+            ok=False,
+            metric="connection",
+            value="failed",
+            budget="TLS verified",
+            detail=f"{deployment.ingress.address}:{deployment.ingress.port}: {error}",
+        )
+        return
+    served_cert_pem = ssl.DER_cert_to_PEM_cert(response.peer_certificate_der)
+    evidence.check(
+        "FR-003",
+        "ingress presents the certificate of Secret taskflow-tls",
+        ok=served_cert_pem.split() == tls_certificate_pem.split(),
+        metric="certificate",
+        value="same" if served_cert_pem.split() == tls_certificate_pem.split() else "different",
+        budget="same",
+    )
+    evidence.check(
+        "FR-003",
+        f"GET https://{INGRESS_HOST}/ serves the frontend",
+        ok=response.status == 200 and "<html" in response.body.lower(),
+        metric="HTTP status",
+        value=response.status,
+        budget="200 with HTML",
+        samples=[],
+        detail=f"{response.seconds * 1000:.0f} ms",
+    )
+
+
+@pytest.mark.criterion("FR-003")
+def test_api_path_routed_to_backend(
+    deployment: Deployment, tls_certificate_pem: str, evidence: EvidenceRecorder
+) -> None:
+    response = fetch(
+        deployment.ingress, "/api/auth/login", trusting(tls_certificate_pem), method="POST", body="{}"
+    )
+    evidence.check(
+        "FR-003",
+        f"POST https://{INGRESS_HOST}/api/auth/login reaches the backend",
+        ok=response.status == 422 and "application/json" in response.headers.get("content-type", ""),
+        metric="HTTP status",
+        value=response.status,
+        budget="422 JSON validation error from FastAPI",
+        detail=response.body[:200],
+    )

@@ -1,0 +1,99 @@
+"""Edge case: the MCP server is down. Tasks keep working, chat fails fast, and recovers by itself."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from harness import live
+from harness.deploy import Deployment
+from harness.kube import wait_until
+from harness.probe import Probe
+from harness.recorder import EvidenceRecorder
+from harness.taskflow_api import ApiUser, chat, create_task
+from harness.workloads import deployment_not_ready
+
+CHAT_DOWN_BUDGET_SECONDS = 1.5
+RECOVERY_BUDGET_SECONDS = 120
+
+
+def scale(deployment: Deployment, name: str, replicas: int) -> None:
+    deployment.kube.apps.patch_namespaced_deployment_scale(
+        name, deployment.namespace, {"spec": {"replicas": replicas}}
+    )
+
+
+@pytest.mark.criterion("SC-001", "FR-006")
+def test_taskflow_stays_up_while_mcp_is_down(
+    deployment: Deployment, probe: Probe, api_user: ApiUser, evidence: EvidenceRecorder
+) -> None:
+    namespace = deployment.namespace
+    replicas = deployment.kube.apps.read_namespaced_deployment("mcp-server", namespace).spec.replicas or 1
+    scale(deployment, "mcp-server", 0)
+    try:
+        wait_until(
+            "mcp-server to have no ready endpoints",
+            lambda: (
+                None if live.ready_endpoint_count(deployment, "mcp-server") == 0 else "endpoints still ready"
+            ),
+            timeout=60,
+        )
+        down = chat(probe, api_user, "what's pending?")
+        evidence.check(
+            "SC-001",
+            "chat answers 503 with Retry-After while MCP is down",
+            ok=down.get("status") == 503 and "retry-after" in {k.lower() for k in down.get("headers", {})},
+            metric="HTTP status",
+            value=down.get("status"),
+            budget="503 + Retry-After",
+            detail=(down.get("body") or down.get("error") or "")[:200],
+        )
+        evidence.check(
+            "SC-001",
+            "chat fails fast while MCP is down",
+            ok=down["seconds"] < CHAT_DOWN_BUDGET_SECONDS,
+            metric="chat latency",
+            value=round(down["seconds"], 3),
+            unit="s",
+            budget=f"< {CHAT_DOWN_BUDGET_SECONDS} s",
+        )
+        task = create_task(probe, api_user, f"written while MCP down {time.time_ns()}")
+        evidence.check(
+            "SC-001",
+            "task API works while MCP is down",
+            ok=bool(task.get("id")),
+            metric="task created",
+            value=str(task.get("id")),
+            budget="created",
+        )
+        ready = probe.request("http://backend:8000/readyz")
+        evidence.check(
+            "FR-006",
+            "backend /readyz stays ready while MCP is down",
+            ok=ready.get("status") == 200,
+            metric="HTTP status",
+            value=ready.get("status"),
+            budget="200",
+        )
+    finally:
+        scale(deployment, "mcp-server", replicas)
+    wait_until(
+        "mcp-server back", lambda: deployment_not_ready(deployment.kube, namespace, "mcp-server"), timeout=120
+    )
+    started = time.monotonic()
+
+    def chat_works() -> str | None:
+        status = chat(probe, api_user, "what's pending?").get("status")
+        return None if status == 200 else f"chat answers {status}"
+
+    recovered_after = wait_until("chat to recover by itself", chat_works, timeout=RECOVERY_BUDGET_SECONDS)
+    evidence.check(
+        "SC-001",
+        "chat recovers by itself when MCP returns",
+        ok=True,
+        metric="recovery after MCP ready",
+        value=round(recovered_after or (time.monotonic() - started), 1),
+        unit="s",
+        budget=f"< {RECOVERY_BUDGET_SECONDS} s",
+    )
