@@ -1,0 +1,63 @@
+"""`python -m harness.policy [--overlay NAME | --dir PATH]`: a table of rules and verdicts.
+
+Exit 0 when every rule passes, 1 on violations, 2 on a user error (bad input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.errors import exits_cleanly_on_user_error
+from harness.policy.engine import RuleResult, evaluate
+from harness.policy.schema import KUBERNETES_VERSION
+from harness.render import OVERLAYS, render_directory, render_overlay
+
+VIOLATIONS_EXIT_CODE = 1
+
+
+def format_table(title: str, results: Sequence[RuleResult]) -> str:
+    width = max(len(result.rule.id) for result in results)
+    lines = [title, f"  {'RULE':<{width}}  {'FR':<6}  {'VERDICT':<7}  CONTRACT"]
+    for result in results:
+        verdict = "pass" if result.passed else f"FAIL {len(result.violations)}"
+        lines.append(f"  {result.rule.id:<{width}}  {result.rule.requirement:<6}  {verdict:<7}  {result.rule.contract}")
+    failures = [violation for result in results for violation in result.violations]
+    if failures:
+        lines.append("  violations:")
+        lines.extend(f"    - {violation}" for violation in failures)
+    passed = sum(result.passed for result in results)
+    lines.append(f"  {passed} passed, {len(results) - passed} failed")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.policy",
+        description=f"Check rendered manifests against the Taskflow contracts (schema: Kubernetes {KUBERNETES_VERSION}).",
+    )
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--overlay", help=f"render manifests/overlays/NAME ({', '.join(OVERLAYS)}); default: all")
+    target.add_argument("--dir", type=Path, help="a kustomization directory or a directory of YAML files")
+    arguments = parser.parse_args(argv)
+    return run(arguments.overlay, arguments.dir)
+
+
+@exits_cleanly_on_user_error
+def run(overlay: str | None, directory: Path | None) -> int:
+    if directory is not None:
+        targets = [(str(directory), render_directory(directory))]
+    else:
+        targets = [(f"overlays/{name}", render_overlay(name)) for name in ([overlay] if overlay else OVERLAYS)]
+    failed = False
+    for title, objects in targets:
+        results = evaluate(objects)
+        print(format_table(f"{title} ({len(objects)} objects, Kubernetes {KUBERNETES_VERSION} schema)", results))
+        failed = failed or not all(result.passed for result in results)
+    return VIOLATIONS_EXIT_CODE if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Every rule, in the order reports list them."""
+
+from __future__ import annotations
+
+from harness.policy import (
+    availability,
+    config,
+    ingress,
+    namespace,
+    network,
+    probes,
+    resources,
+    scaling,
+    schema,
+    security,
+    service_accounts,
+    services,
+    storage,
+    workloads,
+)
+from harness.policy.model import Rule
+
+ALL_RULES: tuple[Rule, ...] = (
+    schema.kubernetes_schema,
+    namespace.namespace_pss_restricted,
+    workloads.separate_workloads,
+    workloads.image_pinned,
+    workloads.pull_if_not_present,
+    workloads.single_node_schedulable,
+    security.run_as_non_root,
+    security.read_only_root,
+    security.no_privilege_escalation,
+    security.drop_all_capabilities,
+    security.seccomp_runtime_default,
+    security.tmp_empty_dir,
+    service_accounts.dedicated_service_account,
+    service_accounts.no_service_account_token,
+    resources.requests_and_limits,
+    resources.requests_within_limits,
+    probes.liveness_and_readiness,
+    probes.contract_endpoints,
+    probes.startup_where_slow,
+    services.contract_ports,
+    services.selects_pods,
+    services.postgres_headless,
+    config.configmap_keys,
+    config.secret_keys,
+    config.app_environment,
+    config.references_resolve,
+    scaling.backend_cpu_autoscaler,
+    scaling.autoscaler_owns_replicas,
+    availability.stateless_budgets,
+    availability.budgets_allow_drain,
+    storage.postgres_claim,
+    ingress.routes,
+    ingress.tls,
+    ingress.ingress_class,
+    network.default_deny,
+    network.documented_paths,
+    network.dns_egress,
+)
+RULES_BY_ID = {rule.id: rule for rule in ALL_RULES}
