@@ -83,7 +83,8 @@ def ensure_root(root: str) -> list[str]:
 def remove_tree(root: str, created: list[str]) -> list[str]:
     """rmdir everything below `root` (deepest first) and the dirs `up` created; returns leftovers."""
     leftovers: list[str] = []
-    for ctrl in controllers():
+    # runc mirrors v1 cgroups into the unified (cgroup2) hierarchy of a hybrid host
+    for ctrl in [*controllers(), "unified"]:
         top = CGROUP_FS / ctrl / root.lstrip("/")
         if not top.is_dir():
             continue

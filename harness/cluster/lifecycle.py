@@ -71,17 +71,24 @@ def _kill_containers(ctx: Context) -> None:
             return
         # after a crash: bring our containerd back just to clean up what it started
         ctx.start(containerd(layout, config))
-    tasks = [ln.split()[0] for ln in _ctr(layout, "tasks", "ls").stdout.splitlines()[1:] if ln.strip()]
-    for task in tasks:
-        _ctr(layout, "tasks", "kill", "-s", "SIGKILL", task)
-    deadline = time.monotonic() + 20
-    for task in tasks:
-        while _ctr(layout, "tasks", "delete", task).returncode != 0 and time.monotonic() < deadline:
-            time.sleep(0.2)
+    killed: set[str] = set()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        rows = [ln.split() for ln in _ctr(layout, "tasks", "ls").stdout.splitlines()[1:]]
+        rows = [r for r in rows if len(r) >= 3]
+        if not rows:
+            break
+        for task, _pid, state in rows:
+            if state == "STOPPED":
+                _ctr(layout, "tasks", "delete", task)
+            elif task not in killed:
+                _ctr(layout, "tasks", "kill", "-s", "SIGKILL", task)
+                killed.add(task)
+        time.sleep(0.2)
     for cont in _ctr(layout, "containers", "ls", "-q").stdout.split():
         _ctr(layout, "containers", "delete", cont)
-    if tasks:
-        ctx.say(f"killed {len(tasks)} container task(s)")
+    if killed:
+        ctx.say(f"killed {len(killed)} container task(s)")
 
 
 def down(layout: Layout | None = None) -> list[str]:
