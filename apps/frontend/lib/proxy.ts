@@ -1,0 +1,75 @@
+// Server side of the same-origin `/api` contract for a frontend that runs without the ingress:
+// forwards the request to BACKEND_URL (read per request, so one image serves every cluster) and
+// answers 502/504 with a JSON body when the backend cannot be reached or is too slow.
+
+const FORWARDED_REQUEST_HEADERS = ["accept", "authorization", "content-type", "x-request-id"];
+const FORWARDED_RESPONSE_HEADERS = [
+  "cache-control",
+  "content-type",
+  "location",
+  "retry-after",
+  "www-authenticate",
+  "x-request-id",
+];
+const DEFAULT_TIMEOUT_SECONDS = 30;
+const BODYLESS_STATUSES = new Set([101, 204, 205, 304]);
+
+export function backendBaseUrl(env: NodeJS.ProcessEnv = process.env): string | null {
+  const value = env.BACKEND_URL?.trim();
+  if (!value) return null;
+  return value.replace(/\/+$/, "");
+}
+
+export function backendTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(env.BACKEND_TIMEOUT_SECONDS);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_TIMEOUT_SECONDS) * 1000;
+}
+
+/** The backend URL for `/api/<segments>?<query>`; segments arrive decoded, so encode them again. */
+export function backendTarget(base: string, segments: readonly string[], search: string): string {
+  return `${base}/api/${segments.map((segment) => encodeURIComponent(segment)).join("/")}${search}`;
+}
+
+function jsonError(status: number, detail: string): Response {
+  return Response.json({ detail }, { status, headers: { "Cache-Control": "no-store" } });
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+}
+
+export async function proxyToBackend(request: Request, segments: readonly string[]): Promise<Response> {
+  const base = backendBaseUrl();
+  if (base === null) return jsonError(503, "BACKEND_URL is not configured on the frontend");
+
+  const headers = new Headers();
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const value = request.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  const method = request.method.toUpperCase();
+  const body = method === "GET" || method === "HEAD" ? undefined : await request.arrayBuffer();
+
+  let upstream: Response;
+  try {
+    upstream = await fetch(backendTarget(base, segments, new URL(request.url).search), {
+      method,
+      headers,
+      body,
+      redirect: "manual",
+      cache: "no-store",
+      signal: AbortSignal.timeout(backendTimeoutMs()),
+    });
+  } catch (error) {
+    if (isTimeout(error)) return jsonError(504, "The backend did not answer in time");
+    return jsonError(502, "The backend is unreachable");
+  }
+
+  const responseHeaders = new Headers();
+  for (const name of FORWARDED_RESPONSE_HEADERS) {
+    const value = upstream.headers.get(name);
+    if (value !== null) responseHeaders.set(name, value);
+  }
+  const responseBody = BODYLESS_STATUSES.has(upstream.status) ? null : await upstream.arrayBuffer();
+  return new Response(responseBody, { status: upstream.status, headers: responseHeaders });
+}
