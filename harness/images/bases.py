@@ -31,6 +31,7 @@ def ensure_base(
         return image
     archive = ensure_rootfs(recipe, paths, mirror)
     builders.import_rootfs(builder, recipe, archive, log)
+    builders.remove_other_tags(builder, image.reference)
     return image
 
 

@@ -87,6 +87,18 @@ def import_rootfs(builder: Builder, recipe: BaseRecipe, archive: Path, log: Path
         capture(["buildah", "rm", container])
 
 
+def remove_other_tags(builder: Builder, reference: str) -> None:
+    """Untag earlier versions of one of our images (same repository, other tag); best effort."""
+    repository = reference.rsplit(":", 1)[0]
+    if builder is Builder.BUILDAH:
+        listing = capture(["buildah", "images", "--format", "{{.Name}}:{{.Tag}}"])
+    else:
+        listing = capture([builder.value, "images", "--format", "{{.Repository}}:{{.Tag}}"])
+    for line in listing.stdout.split():
+        if line != reference and line.rsplit(":", 1)[0] == repository:
+            capture([builder.value, "rmi", line])
+
+
 def build(
     builder: Builder,
     *,

@@ -99,11 +99,12 @@ POSTGRES = BaseRecipe(
         "etc/postgresql/15/main",
         "etc/ssl/private/ssl-cert-snakeoil.key",
         "etc/ssl/certs/ssl-cert-snakeoil.pem",
-        # JIT needs LLVM (~100 MB); without the provider PostgreSQL runs with jit unavailable.
+        # JIT needs LLVM and Z3 (~135 MB); without the provider PostgreSQL runs with jit unavailable.
         "usr/lib/postgresql/15/lib/llvmjit*",
         "usr/lib/postgresql/15/lib/bitcode",
-        "usr/lib/x86_64-linux-gnu/libLLVM-15.so*",
-        "usr/lib/llvm-15",
+        "usr/lib/*-linux-gnu/libLLVM-*",
+        "usr/lib/*-linux-gnu/libz3.so*",
+        "usr/lib/llvm-*",
     ),
     cmd=("/usr/lib/postgresql/15/bin/postgres", "--version"),
     description="Debian bookworm minbase with PostgreSQL 15 (no JIT, no default cluster)",

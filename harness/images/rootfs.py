@@ -167,5 +167,9 @@ def ensure_rootfs(recipe: BaseRecipe, paths: ImagePaths, mirror: str | None = No
     archive.with_suffix(".json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     partial.rename(archive)
     remove_tree(work)
+    for stale in archive.parent.glob(f"{recipe.name}-*.tar"):
+        if stale != archive:  # an earlier recipe of the same base; nothing refers to it any more
+            stale.unlink()
+            stale.with_suffix(".json").unlink(missing_ok=True)
     say(f"{recipe.name} root filesystem: {size / 1e6:.0f} MB in {seconds} s")
     return archive
