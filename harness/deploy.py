@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,17 @@ def step(timings: dict[str, float], name: str, started: float) -> None:
     print(f"  ✓ {name} ({timings[name]:.1f}s)", file=sys.stderr, flush=True)
 
 
-def deploy_taskflow(provider: Provider, kubeconfig: Path, namespace: str, run_dir: Path) -> Deployment:
+def deploy_taskflow(
+    provider: Provider,
+    kubeconfig: Path,
+    namespace: str,
+    run_dir: Path,
+    mutate: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> Deployment:
+    """Build and load images, render the provider's overlay into `namespace`, apply, wait.
+
+    `mutate` changes the rendered manifests before they are applied (see harness.sabotage).
+    """
     from harness.images import build_images  # noqa: PLC0415 - heavy, only for real runs
     from harness.render import render_overlay  # noqa: PLC0415
     from harness.secrets import generate_secrets  # noqa: PLC0415
@@ -92,6 +103,8 @@ def deploy_taskflow(provider: Provider, kubeconfig: Path, namespace: str, run_di
         provider.overlay, namespace=namespace, images=images, run_secrets=generate_secrets()
     )
     manifests = retarget_namespace(rendered, namespace)
+    if mutate is not None:
+        mutate(manifests)
     (run_dir / "manifests.yaml").write_text(yaml.safe_dump_all(redacted(manifests)), encoding="utf-8")
     kube = Kube.from_kubeconfig(kubeconfig)
     kube.apply_all(manifests)

@@ -18,6 +18,7 @@ from harness.evidence import Evidence, EvidenceLog, Verdict
 from harness.providers import PROVIDER_NAMES, Provider, make_provider
 from harness.recorder import EvidenceRecorder
 from harness.report import write_report
+from harness.sabotage import sabotage_named
 
 RUN_DIR_KEY = pytest.StashKey[Path]()
 CONTEXT_KEY = pytest.StashKey[dict[str, str]]()
@@ -49,10 +50,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--run-dir", type=Path, help="report folder (default reports/<UTC time>-<provider>)")
     group.addoption("--namespace", help="namespace to deploy into (default taskflow-<run id>)")
+    group.addoption(
+        "--sabotage",
+        help="break the deployment on purpose (see harness/sabotage.py) to prove a scenario can fail",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "criterion(*ids): the FR/SC requirements a scenario proves")
+    if config.getoption("sabotage", None):
+        try:
+            sabotage_named(config.getoption("sabotage"))
+        except UserError as error:
+            raise pytest.UsageError(str(error)) from None
 
 
 def run_directory(config: pytest.Config) -> Path:
@@ -112,7 +122,13 @@ def taskflow(pytestconfig: pytest.Config, provider: Provider, run_dir: Path) -> 
     except UserError as error:
         pytest.skip(f"no cluster: {error}")
     pytestconfig.stash[CONTEXT_KEY].update({"namespace": namespace, "kubeconfig": str(kubeconfig)})
-    deployment = deploy_taskflow(provider, kubeconfig, namespace, run_dir)
+    sabotage_name = pytestconfig.getoption("sabotage")
+    mutate = None
+    if sabotage_name:
+        sabotage = sabotage_named(sabotage_name)
+        pytestconfig.stash[CONTEXT_KEY]["sabotage"] = f"{sabotage.name}: {sabotage.description}"
+        mutate = sabotage.apply
+    deployment = deploy_taskflow(provider, kubeconfig, namespace, run_dir, mutate)
     try:
         yield deployment
     finally:

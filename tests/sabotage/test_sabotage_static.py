@@ -1,0 +1,38 @@
+"""Every sabotage really breaks the contract it names: the static rules catch it on the render."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from harness.errors import UserError
+from harness.policy.engine import evaluate, violations
+from harness.render import render_overlay
+from harness.sabotage import SABOTAGES, sabotage_named
+
+Manifests = list[dict[str, object]]
+
+
+@pytest.fixture(scope="module")
+def rendered() -> Manifests:
+    return render_overlay("local")
+
+
+def test_the_unbroken_render_passes(rendered: Manifests) -> None:
+    assert violations(evaluate(rendered)) == []
+
+
+@pytest.mark.parametrize("name", list(SABOTAGES))
+def test_sabotage_breaks_its_requirement(name: str, rendered: Manifests) -> None:
+    sabotage = SABOTAGES[name]
+    broken = copy.deepcopy(rendered)
+    sabotage.apply(broken)
+    assert broken != rendered
+    found = violations(evaluate(broken))
+    assert sabotage.breaks in {violation.requirement for violation in found}, [str(v) for v in found]
+
+
+def test_unknown_sabotage_lists_the_known_ones() -> None:
+    with pytest.raises(UserError, match="use one of: wrong-mcp-url"):
+        sabotage_named("drop-everything")
