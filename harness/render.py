@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,8 @@ MANIFESTS_DIR = Path(__file__).resolve().parent.parent / "manifests"
 OVERLAYS = ("kind", "local", "minikube")
 SECRETS_SUBDIR = Path("base") / "secrets"
 RUN_KUSTOMIZATION_DIR = "_run"
+
+MISSING_FILE = re.compile(r"lstat (?P<path>\S+): no such file or directory")
 
 Manifest = dict[str, Any]
 
@@ -246,6 +249,13 @@ def _kustomize_build(directory: Path, *, shown: Path) -> list[Manifest]:
         message = _last_line(completed.stderr).removeprefix("Error: ")
         # Paths inside the scratch copy mean nothing to the user; show them relative.
         message = message.replace(str(directory.parent.parent) + "/", "")
+        missing = MISSING_FILE.search(message)
+        if missing:
+            raise UserError(
+                f"kustomize build failed: {missing['path']} is listed in a kustomization but does not exist",
+                where=str(shown),
+                fix="create the file or remove it from the kustomization's resources/patches",
+            )
         raise UserError(
             f"kustomize build failed: {message}",
             where=str(shown),
