@@ -23,7 +23,9 @@ def format_table(title: str, results: Sequence[RuleResult]) -> str:
     lines = [title, f"  {'RULE':<{width}}  {'FR':<6}  {'VERDICT':<7}  CONTRACT"]
     for result in results:
         verdict = "pass" if result.passed else f"FAIL {len(result.violations)}"
-        lines.append(f"  {result.rule.id:<{width}}  {result.rule.requirement:<6}  {verdict:<7}  {result.rule.contract}")
+        lines.append(
+            f"  {result.rule.id:<{width}}  {result.rule.requirement:<6}  {verdict:<7}  {result.rule.contract}"
+        )
     failures = [violation for result in results for violation in result.violations]
     if failures:
         lines.append("  violations:")
@@ -36,10 +38,12 @@ def format_table(title: str, results: Sequence[RuleResult]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m harness.policy",
-        description=f"Check rendered manifests against the Taskflow contracts (schema: Kubernetes {KUBERNETES_VERSION}).",
+        description=f"Check rendered manifests against the Taskflow contracts (k8s {KUBERNETES_VERSION}).",
     )
     target = parser.add_mutually_exclusive_group()
-    target.add_argument("--overlay", help=f"render manifests/overlays/NAME ({', '.join(OVERLAYS)}); default: all")
+    target.add_argument(
+        "--overlay", help=f"render manifests/overlays/NAME ({', '.join(OVERLAYS)}); default: all"
+    )
     target.add_argument("--dir", type=Path, help="a kustomization directory or a directory of YAML files")
     arguments = parser.parse_args(argv)
     return run(arguments.overlay, arguments.dir)
@@ -50,11 +54,15 @@ def run(overlay: str | None, directory: Path | None) -> int:
     if directory is not None:
         targets = [(str(directory), render_directory(directory))]
     else:
-        targets = [(f"overlays/{name}", render_overlay(name)) for name in ([overlay] if overlay else OVERLAYS)]
+        targets = [
+            (f"overlays/{name}", render_overlay(name)) for name in ([overlay] if overlay else OVERLAYS)
+        ]
     failed = False
     for title, objects in targets:
         results = evaluate(objects)
-        print(format_table(f"{title} ({len(objects)} objects, Kubernetes {KUBERNETES_VERSION} schema)", results))
+        print(
+            format_table(f"{title} ({len(objects)} objects, Kubernetes {KUBERNETES_VERSION} schema)", results)
+        )
         failed = failed or not all(result.passed for result in results)
     return VIOLATIONS_EXIT_CODE if failed else 0
 

@@ -14,7 +14,8 @@ def _covering_budgets(manifests: Manifests, workload: Manifest) -> list[Manifest
     return [
         pdb
         for pdb in manifests.of_kind("PodDisruptionBudget")
-        if mapping(dig(pdb, "spec", "selector")) and labels_match(dig(pdb, "spec", "selector"), pod_labels(workload))
+        if mapping(dig(pdb, "spec", "selector"))
+        and labels_match(dig(pdb, "spec", "selector"), pod_labels(workload))
     ]
 
 
@@ -34,7 +35,10 @@ def stateless_budgets(manifests: Manifests) -> Iterator[Finding]:
 def _lowest_replicas(manifests: Manifests, workload: Manifest) -> int:
     for hpa in manifests.of_kind("HorizontalPodAutoscaler"):
         target = mapping(dig(hpa, "spec", "scaleTargetRef"))
-        if (target.get("kind"), target.get("name")) == (workload.get("kind"), dig(workload, "metadata", "name")):
+        if (target.get("kind"), target.get("name")) == (
+            workload.get("kind"),
+            dig(workload, "metadata", "name"),
+        ):
             minimum = dig(hpa, "spec", "minReplicas")
             return minimum if isinstance(minimum, int) else 1
     replicas = dig(workload, "spec", "replicas")
@@ -59,7 +63,9 @@ def _blocks_drain(budget: Any, replicas: int, *, max_unavailable: bool) -> bool:
 def budgets_allow_drain(manifests: Manifests) -> Iterator[Finding]:
     for pdb in manifests.of_kind("PodDisruptionBudget"):
         spec = mapping(pdb.get("spec"))
-        for workload in manifests.workloads_selected_by(spec.get("selector"), dig(pdb, "metadata", "namespace")):
+        for workload in manifests.workloads_selected_by(
+            spec.get("selector"), dig(pdb, "metadata", "namespace")
+        ):
             replicas = _lowest_replicas(manifests, workload)
             if "maxUnavailable" in spec:
                 blocked = _blocks_drain(spec["maxUnavailable"], replicas, max_unavailable=True)

@@ -75,8 +75,7 @@ def secret_keys(manifests: Manifests) -> Iterator[Finding]:
 
 def _env_source(container: Container, variable: str) -> tuple[str, str, str] | None:
     """(kind, object, key) the variable comes from, or None when it is unset."""
-    for entry in sequence(container.spec.get("env")):
-        entry = mapping(entry)
+    for entry in map(mapping, sequence(container.spec.get("env"))):
         if entry.get("name") != variable:
             continue
         if "value" in entry:
@@ -86,8 +85,7 @@ def _env_source(container: Container, variable: str) -> tuple[str, str, str] | N
             if reference:
                 return (kind, str(reference.get("name")), str(reference.get("key")))
         return ("other", "", "")
-    for source in sequence(container.spec.get("envFrom")):
-        source = mapping(source)
+    for source in map(mapping, sequence(container.spec.get("envFrom"))):
         for kind, field in (("ConfigMap", "configMapRef"), ("Secret", "secretRef")):
             if mapping(source.get(field)) and not source.get("prefix"):
                 return (kind, str(dig(source, field, "name")), variable)
@@ -112,7 +110,11 @@ def app_environment(manifests: Manifests) -> Iterator[Finding]:
             if source is None:
                 yield Finding(container.subject, f"does not get {key}")
             elif source != (kind, name, key):
-                shown = "a literal value" if source[0] == "literal" else f"{source[0]}/{source[1]} key {source[2]}"
+                shown = (
+                    "a literal value"
+                    if source[0] == "literal"
+                    else f"{source[0]}/{source[1]} key {source[2]}"
+                )
                 yield Finding(container.subject, f"takes {key} from {shown}, not {kind}/{name}")
 
 

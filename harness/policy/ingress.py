@@ -23,7 +23,7 @@ def taskflow_ingresses(manifests: Manifests) -> list[Manifest]:
 @rule(
     "ING-ROUTES",
     "FR-003",
-    f"an Ingress for host {INGRESS_HOST} routes /api (Prefix) to backend:8000 and / (Prefix) to frontend:3000",
+    f"Ingress host {INGRESS_HOST}: /api (Prefix) -> backend:8000, / (Prefix) -> frontend:3000",
     f"add the rule for host {INGRESS_HOST} with those two Prefix paths",
 )
 def routes(manifests: Manifests) -> Iterator[Finding]:
@@ -43,26 +43,33 @@ def routes(manifests: Manifests) -> Iterator[Finding]:
                     service.get("name"),
                     dig(service, "port", "number"),
                 )
-        for path, (service, port) in INGRESS_ROUTES.items():
-            if found.get(path) != ("Prefix", service, port):
-                yield Finding(ref(ingress), f"path {path} is {found.get(path, 'missing')}, not Prefix -> {service}:{port}")
+        for path, (service_name, port) in INGRESS_ROUTES.items():
+            if found.get(path) != ("Prefix", service_name, port):
+                yield Finding(
+                    ref(ingress),
+                    f"path {path} is {found.get(path, 'missing')}, not Prefix -> {service_name}:{port}",
+                )
 
 
 @rule(
     "ING-TLS",
     "FR-003",
-    f"the Ingress terminates TLS for {INGRESS_HOST} with Secret {TLS_SECRET} (kubernetes.io/tls) from the manifests",
+    f"the Ingress serves {INGRESS_HOST} over TLS from Secret {TLS_SECRET} (kubernetes.io/tls, rendered)",
     f"add spec.tls [{{hosts: [{INGRESS_HOST}], secretName: {TLS_SECRET}}}] and generate the secret inputs",
 )
 def tls(manifests: Manifests) -> Iterator[Finding]:
     for ingress in taskflow_ingresses(manifests):
         entries = [mapping(entry) for entry in sequence(dig(ingress, "spec", "tls"))]
-        if not any(INGRESS_HOST in sequence(e.get("hosts")) and e.get("secretName") == TLS_SECRET for e in entries):
+        if not any(
+            INGRESS_HOST in sequence(e.get("hosts")) and e.get("secretName") == TLS_SECRET for e in entries
+        ):
             yield Finding(ref(ingress), f"does not serve {INGRESS_HOST} over TLS from Secret {TLS_SECRET}")
     secret = manifests.get("Secret", TLS_SECRET)
     if secret is None:
         yield Finding(f"Secret/{TLS_SECRET}", "is missing")
-    elif secret.get("type") != "kubernetes.io/tls" or not {"tls.crt", "tls.key"} <= set(mapping(secret.get("data"))):
+    elif secret.get("type") != "kubernetes.io/tls" or not {"tls.crt", "tls.key"} <= set(
+        mapping(secret.get("data"))
+    ):
         yield Finding(ref(secret), "is not a kubernetes.io/tls Secret with tls.crt and tls.key")
 
 

@@ -61,7 +61,9 @@ def _peer_matches(rule_peer: Any, peer: Peer, policy_namespace: str | None) -> b
         address = ipaddress.ip_address(peer.ip)
         if address not in ipaddress.ip_network(str(block.get("cidr")), strict=False):
             return False
-        return not any(address in ipaddress.ip_network(str(e), strict=False) for e in sequence(block.get("except")))
+        return not any(
+            address in ipaddress.ip_network(str(e), strict=False) for e in sequence(block.get("except"))
+        )
     if peer.namespace is None:
         return False
     if "namespaceSelector" in rule_peer:
@@ -77,8 +79,7 @@ def _port_matches(rule_ports: Any, port: int, protocol: str, receiver: Peer) -> 
     ports = sequence(rule_ports)
     if not ports:
         return True
-    for entry in ports:
-        entry = mapping(entry)
+    for entry in map(mapping, ports):
         if entry.get("protocol", "TCP") != protocol:
             continue
         value = entry.get("port")
@@ -92,9 +93,10 @@ def _port_matches(rule_ports: Any, port: int, protocol: str, receiver: Peer) -> 
 
 
 def _admitting_policies(
-    policies: list[Manifest], direction: str, subject: Peer, other: Peer, port: int, protocol: str, receiver: Peer
+    policies: list[Manifest], direction: str, sender: Peer, receiver: Peer, *, port: int, protocol: str
 ) -> list[Manifest] | None:
-    """Policies of `direction` on `subject` that admit the connection; None when none selects it."""
+    """Policies of `direction` on its end of the connection that admit it; None when none selects that end."""
+    subject, other = (sender, receiver) if direction == EGRESS else (receiver, sender)
     selecting = [p for p in policies if direction in policy_types(p) and selects(p, subject)]
     if not selecting:
         return None
@@ -103,9 +105,9 @@ def _admitting_policies(
     for policy in selecting:
         for policy_rule in sequence(dig(policy, "spec", rules_key)):
             peers = sequence(mapping(policy_rule).get(peers_key))
-            if (not peers or any(_peer_matches(p, other, namespace_of(policy)) for p in peers)) and _port_matches(
-                mapping(policy_rule).get("ports"), port, protocol, receiver
-            ):
+            if (
+                not peers or any(_peer_matches(p, other, namespace_of(policy)) for p in peers)
+            ) and _port_matches(mapping(policy_rule).get("ports"), port, protocol, receiver):
                 admitting.append(policy)
                 break
     return admitting
@@ -119,10 +121,12 @@ class Verdict:
     ingress_policies: tuple[str, ...]
 
 
-def connection(manifests: Manifests, sender: Peer, receiver: Peer, port: int, protocol: str = "TCP") -> Verdict:
+def connection(
+    manifests: Manifests, sender: Peer, receiver: Peer, port: int, protocol: str = "TCP"
+) -> Verdict:
     policies = manifests.of_kind("NetworkPolicy")
-    egress = _admitting_policies(policies, EGRESS, sender, receiver, port, protocol, receiver)
-    ingress = _admitting_policies(policies, INGRESS, receiver, sender, port, protocol, receiver)
+    egress = _admitting_policies(policies, EGRESS, sender, receiver, port=port, protocol=protocol)
+    ingress = _admitting_policies(policies, INGRESS, sender, receiver, port=port, protocol=protocol)
     egress_ok = egress is None or bool(egress)
     ingress_ok = ingress is None or bool(ingress)
 
@@ -140,7 +144,8 @@ def connection(manifests: Manifests, sender: Peer, receiver: Peer, port: int, pr
 def app_pods(manifests: Manifests) -> dict[str, Peer]:
     """One peer per workload in the manifests, keyed by workload name."""
     declared_namespaces = {
-        dig(ns, "metadata", "name"): mapping(dig(ns, "metadata", "labels")) for ns in manifests.of_kind("Namespace")
+        dig(ns, "metadata", "name"): mapping(dig(ns, "metadata", "labels"))
+        for ns in manifests.of_kind("Namespace")
     }
     pods = {}
     for workload in manifests.workloads():

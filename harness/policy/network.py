@@ -14,7 +14,17 @@ from harness.policy.contracts import (
 )
 from harness.policy.ingress import taskflow_ingresses
 from harness.policy.model import Finding, rule
-from harness.policy.netpol import EGRESS, INGRESS, Peer, Verdict, app_pods, connection, container_ports, namespace_peer_labels, policy_types
+from harness.policy.netpol import (
+    EGRESS,
+    INGRESS,
+    Peer,
+    Verdict,
+    app_pods,
+    connection,
+    container_ports,
+    namespace_peer_labels,
+    policy_types,
+)
 from harness.policy.objects import Manifests, dig, mapping, namespace_of, sequence
 
 # Where each ingress class's controller runs, as seen by the pods it connects to.
@@ -75,14 +85,16 @@ def default_deny(manifests: Manifests) -> Iterator[Finding]:
             and not sequence(dig(policy, "spec", "egress"))
         ]
         if not denies:
-            yield Finding(f"Namespace/{namespace}", "has no default-deny NetworkPolicy for Ingress and Egress")
+            yield Finding(
+                f"Namespace/{namespace}", "has no default-deny NetworkPolicy for Ingress and Egress"
+            )
 
 
 @rule(
     "NET-DOCUMENTED-PATHS",
     "FR-002",
-    "NetworkPolicies open exactly: ingress controller -> frontend:3000 and backend:8000, frontend -> backend:8000, "
-    "backend -> mcp-server:8080, backend and mcp-server -> postgres:5432; nothing else",
+    "NetworkPolicies open exactly: ingress controller -> frontend:3000 and backend:8000, "
+    "frontend -> backend:8000, backend -> mcp-server:8080, backend and mcp-server -> postgres:5432",
     "open the missing path / remove the rule that opens the undocumented one",
 )
 def documented_paths(manifests: Manifests) -> Iterator[Finding]:
@@ -98,11 +110,16 @@ def documented_paths(manifests: Manifests) -> Iterator[Finding]:
     }
     senders = [*pods.values(), *([controller] if controller else []), *_strangers(namespace)]
     outside = _strangers(namespace)[1:]
-    receivers = [(pod, port, protocol) for pod in pods.values() for port, protocol in container_ports(manifests, pod.name)]
+    receivers = [
+        (pod, port, protocol)
+        for pod in pods.values()
+        for port, protocol in container_ports(manifests, pod.name)
+    ]
     receivers += [(peer, port, "TCP") for peer in outside for port in EXTERNAL_PORTS]
     for sender in senders:
         for receiver, port, protocol in receivers:
-            if sender is receiver or (sender.namespace != namespace and receiver.namespace != namespace):
+            # Only connections with an end in the namespace are governed by its policies.
+            if sender is receiver or namespace not in (sender.namespace, receiver.namespace):
                 continue
             verdict = connection(manifests, sender, receiver, port, protocol)
             path = f"{sender.name} -> {receiver.name}:{port}/{protocol}"
@@ -115,18 +132,22 @@ def documented_paths(manifests: Manifests) -> Iterator[Finding]:
         if target not in pods:
             continue
         if port not in [p for p, _ in container_ports(manifests, target)]:
-            yield Finding(f"{target}", f"documented path {source} -> {target}:{port} has no such container port")
+            yield Finding(
+                f"{target}", f"documented path {source} -> {target}:{port} has no such container port"
+            )
 
 
 @rule(
     "NET-DNS-EGRESS",
     "FR-009",
-    f"every pod may query kube-dns in {DNS_NAMESPACE} on {DNS_PORT}/UDP and {DNS_PORT}/TCP, and no other DNS server",
+    f"every pod may query kube-dns in {DNS_NAMESPACE} on {DNS_PORT}/UDP+TCP, and no other DNS server",
     f"allow egress to namespace {DNS_NAMESPACE} pods k8s-app=kube-dns on port {DNS_PORT} UDP and TCP only",
 )
 def dns_egress(manifests: Manifests) -> Iterator[Finding]:
     cluster_dns = Peer("kube-dns", DNS_NAMESPACE, namespace_peer_labels(DNS_NAMESPACE), DNS_POD_LABELS)
-    foreign_dns = Peer("a DNS server in another namespace", ELSEWHERE, namespace_peer_labels(ELSEWHERE), DNS_POD_LABELS)
+    foreign_dns = Peer(
+        "a DNS server in another namespace", ELSEWHERE, namespace_peer_labels(ELSEWHERE), DNS_POD_LABELS
+    )
     for pod in app_pods(manifests).values():
         subject = f"pods of {pod.namespace}/{pod.name}"
         for protocol in ("UDP", "TCP"):

@@ -51,14 +51,13 @@ def labels_match(selector: Any, labels: Mapping[str, str]) -> bool:
     for key, value in mapping(selector.get("matchLabels")).items():
         if labels.get(key) != value:
             return False
-    for expression in sequence(selector.get("matchExpressions")):
-        expression = mapping(expression)
-        key, operator = expression.get("key"), expression.get("operator")
+    for expression in map(mapping, sequence(selector.get("matchExpressions"))):
+        name, operator = str(expression.get("key")), expression.get("operator")
         values = sequence(expression.get("values"))
-        present = key in labels
-        if operator == "In" and not (present and labels[key] in values):
+        present = name in labels
+        if operator == "In" and not (present and labels[name] in values):
             return False
-        if operator == "NotIn" and present and labels[key] in values:
+        if operator == "NotIn" and present and labels[name] in values:
             return False
         if operator == "Exists" and not present:
             return False

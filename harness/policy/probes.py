@@ -76,7 +76,7 @@ def contract_endpoints(manifests: Manifests) -> Iterator[Finding]:
 @rule(
     "PROBE-STARTUP-WHERE-SLOW",
     "FR-006",
-    "the slow starters (frontend, backend, postgres) have a startupProbe so liveness cannot kill a cold start",
+    "slow starters (frontend, backend, postgres) have a startupProbe: liveness cannot kill a cold start",
     "add a startupProbe on the liveness endpoint with a generous failureThreshold",
 )
 def startup_where_slow(manifests: Manifests) -> Iterator[Finding]:

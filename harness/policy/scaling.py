@@ -14,8 +14,7 @@ def _target(hpa: Manifest) -> tuple[str, str]:
 
 
 def _scales_on_cpu_utilization(hpa: Manifest) -> bool:
-    for metric in sequence(dig(hpa, "spec", "metrics")):
-        metric = mapping(metric)
+    for metric in map(mapping, sequence(dig(hpa, "spec", "metrics"))):
         if (
             metric.get("type") == "Resource"
             and dig(metric, "resource", "name") == "cpu"
@@ -30,10 +29,14 @@ def _scales_on_cpu_utilization(hpa: Manifest) -> bool:
     "HPA-BACKEND-CPU",
     "FR-005",
     "a HorizontalPodAutoscaler (autoscaling/v2) scales Deployment backend on CPU utilization, max > min",
-    "add an autoscaling/v2 HPA for Deployment backend with a cpu Utilization metric and maxReplicas > minReplicas",
+    "add an autoscaling/v2 HPA for Deployment backend: cpu Utilization metric, maxReplicas > minReplicas",
 )
 def backend_cpu_autoscaler(manifests: Manifests) -> Iterator[Finding]:
-    autoscalers = [hpa for hpa in manifests.of_kind("HorizontalPodAutoscaler") if _target(hpa) == ("Deployment", "backend")]
+    autoscalers = [
+        hpa
+        for hpa in manifests.of_kind("HorizontalPodAutoscaler")
+        if _target(hpa) == ("Deployment", "backend")
+    ]
     if not autoscalers:
         yield Finding("Deployment/backend", "no HorizontalPodAutoscaler targets it")
         return

@@ -14,7 +14,9 @@ from harness.policy.objects import Manifest, Manifests, ref
 
 # The version the embedded cluster runs (cluster/README.md); kind and minikube runs pin the same.
 KUBERNETES_VERSION = "1.34"
-UNKNOWN_FIELD = re.compile(r"Additional properties are not allowed \((?P<fields>.*) (?:was|were) unexpected\)")
+UNKNOWN_FIELD = re.compile(
+    r"Additional properties are not allowed \((?P<fields>.*) (?:was|were) unexpected\)"
+)
 
 
 def _json_path(path: list[str | int]) -> str:
@@ -50,7 +52,7 @@ def schema_problem(obj: Manifest) -> str | None:
 @rule(
     "K8S-SCHEMA",
     "FR-001",
-    f"every object is valid against the Kubernetes {KUBERNETES_VERSION} OpenAPI schema (strict: no unknown fields)",
+    f"every object is valid against the Kubernetes {KUBERNETES_VERSION} OpenAPI schema; unknown fields fail",
     f"correct the field as the Kubernetes {KUBERNETES_VERSION} API reference spells it, or remove it",
 )
 def kubernetes_schema(manifests: Manifests) -> Iterator[Finding]:

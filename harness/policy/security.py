@@ -105,7 +105,11 @@ def tmp_empty_dir(manifests: Manifests) -> Iterator[Finding]:
     for container in manifests.containers():
         volumes = {mapping(v).get("name"): mapping(v) for v in sequence(container.pod.get("volumes"))}
         mount = next(
-            (mapping(m) for m in sequence(container.spec.get("volumeMounts")) if mapping(m).get("mountPath") == "/tmp"),
+            (
+                mapping(m)
+                for m in sequence(container.spec.get("volumeMounts"))
+                if mapping(m).get("mountPath") == "/tmp"
+            ),
             None,
         )
         if mount is None:

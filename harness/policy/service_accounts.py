@@ -22,7 +22,9 @@ def dedicated_service_account(manifests: Manifests) -> Iterator[Finding]:
         if not account or account == "default":
             yield Finding(ref(workload), "runs under the default ServiceAccount")
         elif (namespace_of(workload), account) not in declared:
-            yield Finding(ref(workload), f"names ServiceAccount {account!r}, which the manifests do not declare")
+            yield Finding(
+                ref(workload), f"names ServiceAccount {account!r}, which the manifests do not declare"
+            )
         elif account in users:
             yield Finding(ref(workload), f"shares ServiceAccount {account!r} with {users[account]}")
         else:

@@ -33,7 +33,9 @@ def contract_ports(manifests: Manifests) -> Iterator[Finding]:
         spec = mapping(service.get("spec"))
         if spec.get("type", "ClusterIP") != "ClusterIP" or spec.get("clusterIP") == "None":
             yield Finding(ref(service), "is not a plain ClusterIP Service")
-        ports = {(mapping(p).get("port"), mapping(p).get("protocol", "TCP")) for p in sequence(spec.get("ports"))}
+        ports = {
+            (mapping(p).get("port"), mapping(p).get("protocol", "TCP")) for p in sequence(spec.get("ports"))
+        }
         if (app.port, "TCP") not in ports:
             yield Finding(ref(service), f"does not expose port {app.port}/TCP")
 
@@ -84,6 +86,8 @@ def postgres_headless(manifests: Manifests) -> Iterator[Finding]:
     service_name = dig(postgres, "spec", "serviceName")
     service = manifests.get("Service", str(service_name)) if service_name else None
     if service is None:
-        yield Finding(ref(postgres), f"serviceName {service_name or '<unset>'} names no Service in the manifests")
+        yield Finding(
+            ref(postgres), f"serviceName {service_name or '<unset>'} names no Service in the manifests"
+        )
     elif dig(service, "spec", "clusterIP") != "None":
         yield Finding(ref(service), "governs StatefulSet postgres but is not headless")

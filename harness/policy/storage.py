@@ -15,7 +15,7 @@ from harness.policy.resources import parse_quantity
     "FR-008",
     f"StatefulSet postgres has volumeClaimTemplate {POSTGRES_CLAIM!r} (ReadWriteOnce, a size, the default "
     f"StorageClass) mounted at {POSTGRES_DATA_PATH}, with PGDATA inside it",
-    f"add volumeClaimTemplates[{POSTGRES_CLAIM}] without storageClassName and mount it at {POSTGRES_DATA_PATH}",
+    f"add volumeClaimTemplates[{POSTGRES_CLAIM}] (no storageClassName), mounted at {POSTGRES_DATA_PATH}",
 )
 def postgres_claim(manifests: Manifests) -> Iterator[Finding]:
     postgres = manifests.get("StatefulSet", "postgres")
@@ -31,7 +31,9 @@ def postgres_claim(manifests: Manifests) -> Iterator[Finding]:
         return
     spec = mapping(claim.get("spec"))
     if "storageClassName" in spec:
-        yield Finding(ref(postgres), f"claim {POSTGRES_CLAIM!r} pins storageClassName {spec['storageClassName']!r}")
+        yield Finding(
+            ref(postgres), f"claim {POSTGRES_CLAIM!r} pins storageClassName {spec['storageClassName']!r}"
+        )
     if sequence(spec.get("accessModes")) != ["ReadWriteOnce"]:
         yield Finding(ref(postgres), f"claim {POSTGRES_CLAIM!r} access modes are {spec.get('accessModes')}")
     if parse_quantity(dig(spec, "resources", "requests", "storage")) is None:
@@ -39,11 +41,18 @@ def postgres_claim(manifests: Manifests) -> Iterator[Finding]:
     container = manifests.app_container("StatefulSet", "postgres")
     if container is None:
         return
-    mounts = {mapping(m).get("mountPath"): mapping(m).get("name") for m in sequence(container.spec.get("volumeMounts"))}
+    mounts = {
+        mapping(m).get("mountPath"): mapping(m).get("name")
+        for m in sequence(container.spec.get("volumeMounts"))
+    }
     if mounts.get(POSTGRES_DATA_PATH) != POSTGRES_CLAIM:
         yield Finding(container.subject, f"does not mount claim {POSTGRES_CLAIM!r} at {POSTGRES_DATA_PATH}")
     pgdata = next(
-        (mapping(e).get("value") for e in sequence(container.spec.get("env")) if mapping(e).get("name") == "PGDATA"),
+        (
+            mapping(e).get("value")
+            for e in sequence(container.spec.get("env"))
+            if mapping(e).get("name") == "PGDATA"
+        ),
         None,
     )
     if not str(pgdata).startswith(POSTGRES_DATA_PATH + "/"):

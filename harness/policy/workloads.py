@@ -14,7 +14,7 @@ REQUIRED_PULL_POLICY = "IfNotPresent"
 @rule(
     "WL-SEPARATE-WORKLOADS",
     "FR-001",
-    "Deployments frontend, backend, mcp-server and StatefulSet postgres exist, each selecting only its own pods",
+    "Deployments frontend, backend, mcp-server and StatefulSet postgres, each selecting only its own pods",
     "declare the workload with the contract name and a selector on app.kubernetes.io/name=<app>",
 )
 def separate_workloads(manifests: Manifests) -> Iterator[Finding]:
@@ -25,7 +25,9 @@ def separate_workloads(manifests: Manifests) -> Iterator[Finding]:
             continue
         selector = dig(workload, "spec", "selector")
         if not mapping(selector) or not labels_match(selector, pod_labels(workload)):
-            yield Finding(ref(workload), "its selector is empty or does not match its own pod template labels")
+            yield Finding(
+                ref(workload), "its selector is empty or does not match its own pod template labels"
+            )
             continue
         for other in APPS:
             other_workload = manifests.get(other.kind, other.name)
@@ -77,8 +79,12 @@ def pull_if_not_present(manifests: Manifests) -> Iterator[Finding]:
 def single_node_schedulable(manifests: Manifests) -> Iterator[Finding]:
     for workload in manifests.workloads():
         spec = pod_spec(workload)
-        if sequence(dig(spec, "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution")):
-            yield Finding(ref(workload), "has required pod anti-affinity, which leaves replicas Pending on one node")
+        if sequence(
+            dig(spec, "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution")
+        ):
+            yield Finding(
+                ref(workload), "has required pod anti-affinity, which leaves replicas Pending on one node"
+            )
         for constraint in sequence(spec.get("topologySpreadConstraints")):
             if mapping(constraint).get("whenUnsatisfiable") == "DoNotSchedule":
                 yield Finding(ref(workload), "has a DoNotSchedule topology spread constraint")

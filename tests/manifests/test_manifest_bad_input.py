@@ -75,7 +75,9 @@ def test_missing_overlay_lists_the_real_ones() -> None:
     assert "use one of: kind, local, minikube" in message
 
 
-def test_missing_kustomize_without_go_says_how_to_get_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_kustomize_without_go_says_how_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TASKFLOW_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     with pytest.raises(UserError) as caught:
@@ -88,7 +90,9 @@ def test_failed_kustomize_build_reports_go_last_line(tmp_path: Path, monkeypatch
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
     fake_go = fake_bin / "go"
-    fake_go.write_text("#!/bin/sh\necho 'noise' >&2\necho 'go: module lookup disabled by GOPROXY=off' >&2\nexit 1\n")
+    fake_go.write_text(
+        "#!/bin/sh\necho 'noise' >&2\necho 'go: module lookup disabled by GOPROXY=off' >&2\nexit 1\n"
+    )
     fake_go.chmod(0o755)
     monkeypatch.setenv("TASKFLOW_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("PATH", str(fake_bin))

@@ -15,7 +15,12 @@ HOST = Peer("node", ip="10.0.0.5")
 
 
 def policy(name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": name, "namespace": NS}, "spec": spec}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": spec,
+    }
 
 
 def test_unselected_pods_are_open_and_selected_pods_closed() -> None:
@@ -27,15 +32,24 @@ def test_unselected_pods_are_open_and_selected_pods_closed() -> None:
 
 def test_both_ends_must_admit() -> None:
     ingress_only = policy(
-        "db-in", {"podSelector": {"matchLabels": {"app": "db"}}, "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]}]}
+        "db-in",
+        {
+            "podSelector": {"matchLabels": {"app": "db"}},
+            "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]}],
+        },
     )
-    web_egress_closed = policy("web-out", {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Egress"]})
+    web_egress_closed = policy(
+        "web-out", {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Egress"]}
+    )
     assert connection(Manifests([ingress_only]), WEB, DB, 5432).allowed
     assert not connection(Manifests([ingress_only, web_egress_closed]), WEB, DB, 5432).allowed
 
 
 def test_pod_selector_alone_means_same_namespace_only() -> None:
-    rule = policy("db-in", {"podSelector": {}, "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]}]})
+    rule = policy(
+        "db-in",
+        {"podSelector": {}, "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]}]},
+    )
     assert connection(Manifests([rule]), WEB, DB, 5432).allowed
     assert not connection(Manifests([rule]), OTHER_NS, DB, 5432).allowed
 
@@ -43,7 +57,12 @@ def test_pod_selector_alone_means_same_namespace_only() -> None:
 def test_namespace_selector_alone_means_every_pod_there() -> None:
     rule = policy(
         "db-in",
-        {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ops"}}}]}]},
+        {
+            "podSelector": {},
+            "ingress": [
+                {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ops"}}}]}
+            ],
+        },
     )
     assert connection(Manifests([rule]), OTHER_NS, DB, 5432).allowed
     assert not connection(Manifests([rule]), WEB, DB, 5432).allowed
@@ -67,7 +86,10 @@ def test_ip_blocks_match_host_addresses_with_exceptions_not_pods() -> None:
 def test_match_expressions() -> None:
     rule = policy(
         "in",
-        {"podSelector": {"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["db"]}]}, "policyTypes": ["Ingress"]},
+        {
+            "podSelector": {"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["db"]}]},
+            "policyTypes": ["Ingress"],
+        },
     )
     assert connection(Manifests([rule]), WEB, DB, 5432).allowed
     assert not connection(Manifests([rule]), DB, WEB, 8080).allowed

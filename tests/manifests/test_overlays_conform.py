@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from harness.errors import UserError
-
 from harness.policy import ALL_RULES, evaluate, violations
 from harness.policy.contracts import APPS
 from harness.policy.objects import Manifest, Manifests, name_of, namespace_of
@@ -50,7 +49,9 @@ def test_overlays_differ_only_where_the_cluster_differs(rendered_overlays: dict[
     def without_secrets(objects: list[Manifest]) -> dict[tuple[str, str], Manifest]:
         return {(o["kind"], name_of(o)): o for o in objects if o["kind"] != "Secret"}
 
-    kind, minikube, local = (without_secrets(rendered_overlays[name]) for name in ("kind", "minikube", "local"))
+    kind, minikube, local = (
+        without_secrets(rendered_overlays[name]) for name in ("kind", "minikube", "local")
+    )
     assert kind == minikube
     changed = {key for key in kind if kind[key] != local[key]}
     assert changed == {("Ingress", "taskflow"), ("NetworkPolicy", "allow-ingress-controller")}
@@ -64,7 +65,9 @@ def test_each_render_gets_fresh_secrets_unless_given(tmp_path: Path) -> None:
     shutil.copytree(MANIFESTS_DIR, tree, ignore=shutil.ignore_patterns("*.env", "*.crt", "*.key"))
     first, second = render_overlay("kind", manifests_dir=tree), render_overlay("kind", manifests_dir=tree)
     assert secret_data(first) != secret_data(second)
-    assert sorted(p.name for p in (tree / SECRETS_SUBDIR).iterdir()) == [".gitignore"], "render wrote into the tree"
+    assert sorted(p.name for p in (tree / SECRETS_SUBDIR).iterdir()) == [".gitignore"], (
+        "render wrote into the tree"
+    )
     given = generate_secrets()
     assert secret_data(render_overlay("kind", manifests_dir=tree, run_secrets=given)) == secret_data(
         render_overlay("kind", manifests_dir=tree, run_secrets=given)

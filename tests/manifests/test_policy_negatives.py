@@ -80,7 +80,11 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
             }
         ),
     ),
-    ("WL-IMAGE-PINNED", "backend image :latest", lambda o: backend(o).update(image="localhost/taskflow/backend:latest")),
+    (
+        "WL-IMAGE-PINNED",
+        "backend image :latest",
+        lambda o: backend(o).update(image="localhost/taskflow/backend:latest"),
+    ),
     (
         "WL-PULL-IF-NOT-PRESENT",
         "frontend pulls Always",
@@ -101,12 +105,16 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     (
         "SEC-READ-ONLY-ROOT",
         "frontend root writable",
-        lambda o: container(o, "Deployment", "frontend")["securityContext"].update(readOnlyRootFilesystem=False),
+        lambda o: container(o, "Deployment", "frontend")["securityContext"].update(
+            readOnlyRootFilesystem=False
+        ),
     ),
     (
         "SEC-NO-PRIVILEGE-ESCALATION",
         "postgres may escalate",
-        lambda o: container(o, "StatefulSet", "postgres")["securityContext"].update(allowPrivilegeEscalation=True),
+        lambda o: container(o, "StatefulSet", "postgres")["securityContext"].update(
+            allowPrivilegeEscalation=True
+        ),
     ),
     (
         "SEC-DROP-ALL-CAPABILITIES",
@@ -118,7 +126,11 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         "backend Unconfined",
         lambda o: backend(o)["securityContext"].update(seccompProfile={"type": "Unconfined"}),
     ),
-    ("SEC-TMP-EMPTYDIR", "mcp-server without /tmp", lambda o: remove_mount(o, "Deployment", "mcp-server", "/tmp")),
+    (
+        "SEC-TMP-EMPTYDIR",
+        "mcp-server without /tmp",
+        lambda o: remove_mount(o, "Deployment", "mcp-server", "/tmp"),
+    ),
     (
         "SA-DEDICATED",
         "frontend on the default account",
@@ -172,7 +184,9 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     (
         "CFG-CONFIGMAP-KEYS",
         "MCP URL by IP",
-        lambda o: find(o, "ConfigMap", "taskflow-config")["data"].update(MCP_SERVER_URL="http://10.96.0.20:8080/mcp"),
+        lambda o: find(o, "ConfigMap", "taskflow-config")["data"].update(
+            MCP_SERVER_URL="http://10.96.0.20:8080/mcp"
+        ),
     ),
     (
         "CFG-SECRET-KEYS",
@@ -206,7 +220,11 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         "backend pins replicas",
         lambda o: find(o, "Deployment", "backend")["spec"].update(replicas=2),
     ),
-    ("PDB-STATELESS-SERVICES", "no budget for mcp-server", lambda o: remove(o, "PodDisruptionBudget", "mcp-server")),
+    (
+        "PDB-STATELESS-SERVICES",
+        "no budget for mcp-server",
+        lambda o: remove(o, "PodDisruptionBudget", "mcp-server"),
+    ),
     ("PDB-ALLOWS-DRAIN", "frontend minAvailable = replicas", set_pdb_min_available),
     (
         "STO-POSTGRES-CLAIM",
@@ -227,7 +245,11 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         "another TLS secret",
         lambda o: find(o, "Ingress", "taskflow")["spec"]["tls"][0].update(secretName="other-tls"),
     ),
-    ("ING-CLASS", "no ingress class", lambda o: find(o, "Ingress", "taskflow")["spec"].pop("ingressClassName")),
+    (
+        "ING-CLASS",
+        "no ingress class",
+        lambda o: find(o, "Ingress", "taskflow")["spec"].pop("ingressClassName"),
+    ),
     ("NET-DEFAULT-DENY", "no default deny", lambda o: remove(o, "NetworkPolicy", "default-deny-all")),
     (
         "NET-DOCUMENTED-PATHS",
@@ -248,7 +270,9 @@ def test_every_rule_has_a_negative_test() -> None:
     assert {rule_id for rule_id, _, _ in MUTATIONS} == {rule.id for rule in ALL_RULES}
 
 
-@pytest.mark.parametrize(("rule_id", "mutation"), [(r, m) for r, _, m in MUTATIONS], ids=[f"{r}: {d}" for r, d, _ in MUTATIONS])
+@pytest.mark.parametrize(
+    ("rule_id", "mutation"), [(r, m) for r, _, m in MUTATIONS], ids=[f"{r}: {d}" for r, d, _ in MUTATIONS]
+)
 def test_mutation_fails_exactly_its_rule(objects: list[Manifest], rule_id: str, mutation: Mutation) -> None:
     mutation(objects)
     failed = {result.rule.id: result.violations for result in evaluate(objects) if not result.passed}
@@ -263,7 +287,9 @@ def test_mutation_fails_exactly_its_rule(objects: list[Manifest], rule_id: str, 
 def test_messages_name_the_object_and_container(objects: list[Manifest]) -> None:
     backend(objects)["securityContext"]["readOnlyRootFilesystem"] = False
     (violation,) = [v for r in evaluate(objects) for v in r.violations]
-    assert str(violation).startswith("Deployment/taskflow/backend container backend: the root filesystem is writable")
+    assert str(violation).startswith(
+        "Deployment/taskflow/backend container backend: the root filesystem is writable"
+    )
 
 
 def test_unknown_field_message_says_which_and_where(objects: list[Manifest]) -> None:
@@ -276,7 +302,9 @@ def test_init_containers_get_the_container_rules(objects: list[Manifest]) -> Non
     pod(objects, "Deployment", "backend")["initContainers"] = [
         {"name": "migrate", "image": "localhost/taskflow/backend:0.1.0", "imagePullPolicy": "IfNotPresent"}
     ]
-    failed = {v.rule_id for r in evaluate(objects) for v in r.violations if "init container migrate" in v.subject}
+    failed = {
+        v.rule_id for r in evaluate(objects) for v in r.violations if "init container migrate" in v.subject
+    }
     # runAsNonRoot/uid/gid and seccomp are inherited from the pod's securityContext, so they hold.
     assert failed == {
         "SEC-READ-ONLY-ROOT",
