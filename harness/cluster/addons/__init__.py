@@ -1,0 +1,29 @@
+"""The add-ons of the embedded cluster, run by `up` after the core (cluster/README.md, "Add-ons").
+
+Each is a host process supervised by the core (started with `ctx.start`, stopped by `down`
+by PID), built from its pinned Go module under cluster/addons/.
+"""
+
+from __future__ import annotations
+
+from ..actions import Action
+from ..build import ensure_built
+from ..context import Context
+from . import available, builds, coredns, ingress, metrics_server, storage
+
+
+def _build_all(ctx: Context) -> None:
+    for build in builds.ADDON_BUILDS:
+        out = ensure_built(build, ctx.layout)
+        ctx.binaries.update({binary: out / binary for binary in build.packages})
+
+
+def actions() -> list[Action]:
+    return [
+        Action("add-on binaries", _build_all),
+        Action("cluster DNS (CoreDNS)", coredns.start),
+        Action("metrics-server", metrics_server.start),
+        Action("storage provisioner", storage.start),
+        Action("ingress controller (Traefik)", ingress.start),
+        Action("add-ons available", available.wait_all),
+    ]
