@@ -54,7 +54,11 @@ def test_overlays_differ_only_where_the_cluster_differs(rendered_overlays: dict[
     )
     assert kind == minikube
     changed = {key for key in kind if kind[key] != local[key]}
-    assert changed == {("Ingress", "taskflow"), ("NetworkPolicy", "allow-ingress-controller")}
+    assert changed == {
+        ("Ingress", "taskflow"),
+        ("NetworkPolicy", "allow-ingress-controller"),
+        ("NetworkPolicy", "allow-dns-egress"),
+    }
 
 
 def test_each_render_gets_fresh_secrets_unless_given(tmp_path: Path) -> None:
