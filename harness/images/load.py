@@ -14,13 +14,13 @@ from harness.errors import UserError
 from .paths import ImagePaths
 from .run import run_logged
 
-PROVIDERS = ("local", "kind", "minikube")
+PROVIDERS = ("local", "kind", "k3d", "minikube")
 
 
 def load_archive(provider: str, archive: Path, *, cluster_name: str | None = None) -> None:
     """Load one docker-archive tar into the cluster of `provider`.
 
-    cluster_name: the kind cluster name or the minikube profile (their defaults when None).
+    cluster_name: the kind/k3d cluster name or the minikube profile (their defaults when None).
     """
     if not archive.is_file():
         raise UserError(
@@ -34,6 +34,12 @@ def load_archive(provider: str, archive: Path, *, cluster_name: str | None = Non
         name = ["--name", cluster_name] if cluster_name else []
         run_logged(
             ["kind", "load", "image-archive", str(archive), *name], what=f"kind load {archive.name}", log=log
+        )
+    elif provider == "k3d":
+        _require("k3d", "install k3d or use --provider local")
+        name = ["--cluster", cluster_name] if cluster_name else []
+        run_logged(
+            ["k3d", "image", "import", str(archive), *name], what=f"k3d image import {archive.name}", log=log
         )
     elif provider == "minikube":
         _require("minikube", "install minikube or use --provider local")

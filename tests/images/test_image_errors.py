@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.cluster.errors import ClusterError
 from harness.errors import UserError
-from harness.images import host
+from harness.images import host, load
 from harness.images.__main__ import main
 from harness.images.host import BASE_TOOLS, Builder, detect_builder, ensure_tools, require_root
 from harness.images.load import load_archive
@@ -106,3 +107,41 @@ def test_cli_prints_one_line_and_exits_2(capsys: pytest.CaptureFixture[str]) -> 
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: unknown app web") and err.count("\n") == 1
+
+
+def test_local_load_without_a_running_cluster_says_how_to_start_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def not_up(layout: object) -> None:
+        raise ClusterError("the cluster is not running", "run `python -m harness.cluster up` first")
+
+    monkeypatch.setattr(load, "require_up", not_up)
+    archive = tmp_path / "image.tar"
+    archive.write_bytes(b"")
+    with pytest.raises(UserError) as error:
+        load_archive("local", archive)
+    assert str(error.value) == "the cluster is not running (fix: run `python -m harness.cluster up` first)"
+
+
+@pytest.mark.parametrize(
+    ("provider", "expected"),
+    [
+        ("kind", "load image-archive {archive} --name taskflow"),
+        ("k3d", "image import {archive} --cluster taskflow"),
+        ("minikube", "image load {archive} --profile taskflow"),
+    ],
+)
+def test_provider_tools_get_the_archive_and_the_cluster(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, provider: str, expected: str
+) -> None:
+    calls = tmp_path / "calls"
+    tool = tmp_path / "bin" / provider
+    tool.parent.mkdir()
+    tool.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tool.parent}:{os.environ['PATH']}")
+    monkeypatch.setenv("TASKFLOW_CACHE", str(tmp_path / "cache"))
+    archive = tmp_path / "image.tar"
+    archive.write_bytes(b"")
+    load_archive(provider, archive, cluster_name="taskflow")
+    assert calls.read_text().strip() == expected.format(archive=archive)
