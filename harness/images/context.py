@@ -13,6 +13,7 @@ Containerfile installs:
 from __future__ import annotations
 
 import enum
+import hashlib
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
@@ -21,7 +22,7 @@ from pathlib import Path
 from harness.errors import UserError
 
 from .paths import ImagePaths
-from .run import capture, run_logged
+from .run import capture, run_logged, say
 from .sources import copy_sources
 
 WHEELS_DIR = "wheels"
@@ -79,7 +80,15 @@ def prepare_python(context: Path, app: str, paths: ImagePaths, log: Path, local_
     )
 
 
-def prepare_node(context: Path, app: str, log: Path) -> None:
+def _dependency_stamp(context: Path) -> str:
+    """What `npm ci` installs depends on: the lock file, package.json and node's version."""
+    digest = hashlib.sha256(capture(["node", "--version"]).stdout.encode())
+    for name in ("package.json", "package-lock.json"):
+        digest.update(hashlib.sha256((context / name).read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def prepare_node(context: Path, app: str, paths: ImagePaths, log: Path) -> None:
     for tool in ("node", "npm"):
         if shutil.which(tool) is None:
             raise UserError(
@@ -91,17 +100,29 @@ def prepare_node(context: Path, app: str, log: Path) -> None:
             f"{app} has no package-lock.json", where=str(context), fix="run `npm install` and commit it"
         )
     env = {"NEXT_TELEMETRY_DISABLED": "1", "CI": "1"}
-    run_logged(
-        ["npm", "ci", "--no-audit", "--no-fund"], what=f"npm ci for {app}", log=log, cwd=context, env=env
-    )
+    # node_modules outlives the context while the dependencies stay the same: npm ci is a minute.
+    kept = paths.work / f"node_modules-{app}"
+    stamp_file = paths.work / f"node_modules-{app}.stamp"
+    stamp = _dependency_stamp(context)
+    if kept.is_dir() and stamp_file.is_file() and stamp_file.read_text() == stamp:
+        kept.rename(context / "node_modules")
+        say(f"{app}: dependencies unchanged, reusing node_modules")
+    else:
+        if kept.exists():
+            shutil.rmtree(kept)
+        run_logged(
+            ["npm", "ci", "--no-audit", "--no-fund"], what=f"npm ci for {app}", log=log, cwd=context, env=env
+        )
+    stamp_file.unlink(missing_ok=True)
     run_logged(["npm", "run", "build"], what=f"next build of {app}", log=log, cwd=context, env=env)
     if not (context / ".next" / "standalone" / "server.js").is_file():
         raise UserError(
             f"{app}'s build made no .next/standalone/server.js",
             fix="set `output: 'standalone'` in next.config",
         )
-    # The standalone output carries its own trimmed node_modules; the full tree is hundreds of MB.
-    shutil.rmtree(context / "node_modules")
+    # The standalone output carries its own trimmed node_modules; the full tree stays out of the context.
+    (context / "node_modules").rename(kept)
+    stamp_file.write_text(stamp)
     shutil.rmtree(context / ".next" / "cache", ignore_errors=True)
 
 
@@ -134,5 +155,5 @@ def prepare_context(
     if kind is ContextKind.PYTHON:
         prepare_python(context, app, paths, log, dep_copies)
     elif kind is ContextKind.NODE:
-        prepare_node(context, app, log)
+        prepare_node(context, app, paths, log)
     return context

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -144,3 +145,66 @@ def test_plain_context_holds_exactly_the_sources(repo: Path, paths: ImagePaths) 
         log=paths.logs / "l",
     )
     assert [p.name for p in context.iterdir()] == ["Containerfile"]
+
+
+@pytest.fixture
+def fake_npm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An `npm` that logs its arguments and makes what `npm ci` / `npm run build` would."""
+    calls = tmp_path / "npm-calls"
+    npm = tmp_path / "bin" / "npm"
+    npm.parent.mkdir()
+    npm.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {calls}\n'
+        'if [ "$1" = ci ]; then mkdir -p node_modules/next; fi\n'
+        'if [ "$1" = run ]; then mkdir -p .next/standalone .next/static .next/cache\n'
+        "  touch .next/standalone/server.js\n"
+        "fi\n"
+    )
+    npm.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{npm.parent}:{os.environ['PATH']}")
+    return calls
+
+
+def test_frontend_context_reuses_node_modules_until_the_lock_changes(
+    tmp_path: Path, paths: ImagePaths, fake_npm: Path
+) -> None:
+    app_dir = tmp_path / "frontend"
+    app_dir.mkdir()
+    for name, text in {"Containerfile": "FROM x\n", "package.json": "{}", "package-lock.json": "{}"}.items():
+        (app_dir / name).write_text(text)
+
+    def prepare() -> Path:
+        files = source_files(app_dir)
+        return prepare_context(
+            ContextKind.NODE, "frontend", app_dir=app_dir, files=files, paths=paths, log=paths.logs / "l"
+        )
+
+    context = prepare()
+    assert (context / ".next" / "standalone" / "server.js").is_file()
+    assert not (context / "node_modules").exists() and not (context / ".next" / "cache").exists()
+    prepare()
+    assert fake_npm.read_text().splitlines() == ["ci --no-audit --no-fund", "run build", "run build"]
+    (app_dir / "package-lock.json").write_text('{"lockfileVersion": 3}')
+    prepare()
+    assert fake_npm.read_text().splitlines()[-2:] == ["ci --no-audit --no-fund", "run build"]
+
+
+def test_frontend_without_standalone_output_says_what_to_set(
+    tmp_path: Path, paths: ImagePaths, fake_npm: Path
+) -> None:
+    app_dir = tmp_path / "frontend"
+    app_dir.mkdir()
+    for name in ("package.json", "package-lock.json"):
+        (app_dir / name).write_text("{}")
+    npm = Path(os.environ["PATH"].split(":")[0]) / "npm"
+    npm.write_text(npm.read_text().replace("touch .next/standalone/server.js", "true"))
+    with pytest.raises(UserError, match=r"no \.next/standalone/server\.js .*output: 'standalone'"):
+        prepare_context(
+            ContextKind.NODE,
+            "frontend",
+            app_dir=app_dir,
+            files=source_files(app_dir),
+            paths=paths,
+            log=paths.logs / "l",
+        )
