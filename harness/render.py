@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from harness.errors import UserError
-from harness.secrets import RunSecrets, generate_secrets, has_secret_files, write_secret_files
+from harness.secrets import SECRET_FILES, RunSecrets, generate_secrets, has_secret_files, write_secret_files
 
 KUSTOMIZE_MODULE = "sigs.k8s.io/kustomize/kustomize/v5"
 # The newest release whose go.mod accepts Go 1.26 (v5.8.3 needs 1.27).
@@ -151,7 +151,7 @@ def render_overlay(
         target = copy / "overlays" / overlay
         if namespace is not None or images:
             target = _write_run_kustomization(copy, overlay, namespace, images or {})
-        return _kustomize_build(target, shown=manifests_dir / "overlays" / overlay)
+        return _kustomize_build(target, shown=manifests_dir / "overlays" / overlay, scratch=copy)
 
 
 def render_directory(path: Path) -> list[Manifest]:
@@ -231,7 +231,7 @@ def _image_override(name: str, reference: str) -> dict[str, str]:
     return {"name": name, "newName": repository, "newTag": tag}
 
 
-def _kustomize_build(directory: Path, *, shown: Path) -> list[Manifest]:
+def _kustomize_build(directory: Path, *, shown: Path, scratch: Path | None = None) -> list[Manifest]:
     binary = ensure_kustomize()
     try:
         completed = subprocess.run(
@@ -247,14 +247,18 @@ def _kustomize_build(directory: Path, *, shown: Path) -> list[Manifest]:
         ) from None
     if completed.returncode != 0:
         message = _last_line(completed.stderr).removeprefix("Error: ")
-        # Paths inside the scratch copy mean nothing to the user; show them relative.
-        message = message.replace(str(directory.parent.parent) + "/", "")
+        if scratch is not None:
+            # Paths inside the scratch copy mean nothing to the user; show them relative.
+            message = message.replace(str(scratch) + "/", "")
         missing = MISSING_FILE.search(message)
         if missing:
+            secret_input = Path(missing["path"]).name in SECRET_FILES
             raise UserError(
                 f"kustomize build failed: {missing['path']} is listed in a kustomization but does not exist",
                 where=str(shown),
-                fix="create the file or remove it from the kustomization's resources/patches",
+                fix="write the secret inputs with `python -m harness.secrets` (manifests/README.md)"
+                if secret_input
+                else "create the file or remove it from the kustomization's resources/patches",
             )
         raise UserError(
             f"kustomize build failed: {message}",

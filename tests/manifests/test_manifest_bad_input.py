@@ -140,3 +140,11 @@ def test_cli_broken_yaml_in_dir_is_one_line(tmp_path: Path, capsys: pytest.Captu
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and f"{tmp_path / 'bad.yaml'}:2:" in error
+
+
+def test_kustomization_dir_without_secret_inputs_says_how_to_make_them(manifests_copy: Path) -> None:
+    with pytest.raises(UserError) as caught:
+        render_directory(manifests_copy / "overlays" / "kind")
+    message = one_line(caught.value)
+    assert f"{manifests_copy}/base/secrets/taskflow-secrets.env is listed" in message
+    assert "python -m harness.secrets" in message
