@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.cluster import lifecycle
 from harness.cluster.errors import ClusterError
 from harness.errors import UserError
-from harness.images import host, load
+from harness.images import host
 from harness.images.__main__ import main
 from harness.images.host import BASE_TOOLS, Builder, detect_builder, ensure_tools, require_root
 from harness.images.load import load_archive
@@ -115,7 +116,7 @@ def test_local_load_without_a_running_cluster_says_how_to_start_it(
     def not_up(layout: object) -> None:
         raise ClusterError("the cluster is not running", "run `python -m harness.cluster up` first")
 
-    monkeypatch.setattr(load, "require_up", not_up)
+    monkeypatch.setattr(lifecycle, "require_up", not_up)
     archive = tmp_path / "image.tar"
     archive.write_bytes(b"")
     with pytest.raises(UserError) as error:
