@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from harness.cluster.errors import ClusterError
 from harness.errors import UserError
 
 from .paths import ImagePaths
@@ -60,6 +59,7 @@ def _require(tool: str, fix: str) -> None:
 def _load_local(archive: Path) -> None:
     """containerd import through the embedded cluster's own code (its socket, its namespace)."""
     from harness.cluster.context import Context  # noqa: PLC0415 - only the local provider needs it
+    from harness.cluster.errors import ClusterError  # noqa: PLC0415
     from harness.cluster.lifecycle import require_up  # noqa: PLC0415
     from harness.cluster.paths import Layout  # noqa: PLC0415
 
