@@ -11,7 +11,7 @@ from . import builds, identity, manifests, settings
 NAME = "traefik"
 
 
-def _http_entrypoint(port: int) -> str:
+def http_entrypoint(port: int) -> str:
     if port == 0:
         return ""
     return f'  web:\n    address: "{settings.INGRESS_LISTEN_IP}:{port}"\n'
@@ -26,7 +26,7 @@ def start(ctx: Context) -> None:
         "traefik.yaml",
         manifests.render(
             "traefik/traefik.yaml.tmpl",
-            HTTP_ENTRYPOINT=_http_entrypoint(http),
+            HTTP_ENTRYPOINT=http_entrypoint(http),
             LISTEN_IP=settings.INGRESS_LISTEN_IP,
             HTTPS_PORT=https,
             PING_PORT=settings.TRAEFIK_PING_PORT,
