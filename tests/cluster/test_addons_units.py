@@ -13,6 +13,7 @@ import yaml
 
 from harness.cluster.addons import builds, dnsquery, manifests, settings
 from harness.cluster.addons.ingress import http_entrypoint
+from harness.cluster.build import GoBuild
 
 PINS = [
     (builds.COREDNS, "github.com/coredns/coredns", settings.COREDNS_VERSION),
@@ -27,7 +28,7 @@ PINS = [
 
 
 @pytest.mark.parametrize(("build", "module", "version"), PINS, ids=[p[0].name for p in PINS])
-def test_cache_key_version_is_the_go_mod_pin(build: builds.GoBuild, module: str, version: str) -> None:
+def test_cache_key_version_is_the_go_mod_pin(build: GoBuild, module: str, version: str) -> None:
     go_mod = (build.module_dir / "go.mod").read_text()
     assert re.search(rf"^\s*(require\s+)?{re.escape(module)} {re.escape(version)}(\s|$)", go_mod, re.M)
     assert build.version.startswith(version)
