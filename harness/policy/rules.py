@@ -33,6 +33,7 @@ ALL_RULES: tuple[Rule, ...] = (
     security.drop_all_capabilities,
     security.seccomp_runtime_default,
     security.tmp_empty_dir,
+    security.no_host_access,
     service_accounts.dedicated_service_account,
     service_accounts.no_service_account_token,
     resources.requests_and_limits,

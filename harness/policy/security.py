@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.policy.contracts import APP_GID, APP_UID
 from harness.policy.model import Finding, rule
-from harness.policy.objects import Container, Manifests, dig, mapping, sequence
+from harness.policy.objects import Container, Manifests, dig, mapping, pod_spec, ref, sequence
 
 
 def _effective(container: Container, field: str) -> Any:
@@ -116,3 +116,24 @@ def tmp_empty_dir(manifests: Manifests) -> Iterator[Finding]:
             yield Finding(container.subject, "has no volume mounted at /tmp")
         elif "emptyDir" not in volumes.get(mount.get("name"), {}):
             yield Finding(container.subject, f"/tmp is volume {mount.get('name')!r}, not an emptyDir")
+
+
+@rule(
+    "SEC-NO-HOST-ACCESS",
+    "FR-001",
+    "no pod uses host namespaces, hostPath volumes or hostPorts (the restricted standard rejects them)",
+    "remove hostNetwork/hostPID/hostIPC, hostPath volumes and hostPort; use a Service and a PVC instead",
+)
+def no_host_access(manifests: Manifests) -> Iterator[Finding]:
+    for workload in manifests.workloads():
+        spec = pod_spec(workload)
+        shared = [field for field in ("hostNetwork", "hostPID", "hostIPC") if spec.get(field) is True]
+        if shared:
+            yield Finding(ref(workload), f"shares the host's {', '.join(shared)}")
+        for volume in map(mapping, sequence(spec.get("volumes"))):
+            if "hostPath" in volume:
+                yield Finding(ref(workload), f"mounts hostPath volume {volume.get('name')!r}")
+    for container in manifests.containers():
+        for port in map(mapping, sequence(container.spec.get("ports"))):
+            if port.get("hostPort"):
+                yield Finding(container.subject, f"binds hostPort {port['hostPort']}")

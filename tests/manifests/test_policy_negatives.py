@@ -127,6 +127,11 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         lambda o: backend(o)["securityContext"].update(seccompProfile={"type": "Unconfined"}),
     ),
     (
+        "SEC-NO-HOST-ACCESS",
+        "frontend on the host network",
+        lambda o: pod(o, "Deployment", "frontend").update(hostNetwork=True),
+    ),
+    (
         "SEC-TMP-EMPTYDIR",
         "mcp-server without /tmp",
         lambda o: remove_mount(o, "Deployment", "mcp-server", "/tmp"),
