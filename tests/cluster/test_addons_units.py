@@ -50,7 +50,8 @@ COMMON = {"NODE_IP": "10.244.0.1", "NODE_NAME": "taskflow-node", "USER": "taskfl
     ("template", "values"),
     [
         ("coredns/kube-dns.yaml", {"CLUSTER_DNS": "10.96.0.10"}),
-        ("metrics-server/metrics-server.yaml", {"PORT": 4443, "CA_BUNDLE": "Y2E="}),
+        ("metrics-server/metrics-server.yaml", {"PORT": 4443}),
+        ("metrics-server/apiservice.yaml", {"CA_BUNDLE": "Y2E="}),
         ("hostpath-provisioner/storage.yaml", {"STORAGE_CLASS": "standard", "PROVISIONER": "p/q"}),
         ("traefik/ingress.yaml", {}),
     ],

@@ -20,13 +20,7 @@ def start(ctx: Context) -> None:
     cert, key = identity.serving_cert(ctx, "addon-metrics-server-serving", SERVICE_DNS, (ctx.net.node_ip,))
     ca = identity.cluster_pki(ctx).crt("ca")
     port = settings.METRICS_SERVER_PORT
-    manifests.apply(
-        ctx,
-        "metrics-server/metrics-server.yaml",
-        USER=identity.user_name(NAME),
-        PORT=port,
-        CA_BUNDLE=base64.b64encode(ca.read_bytes()).decode(),
-    )
+    manifests.apply(ctx, "metrics-server/metrics-server.yaml", USER=identity.user_name(NAME), PORT=port)
     ctx.start(
         Component(
             name=NAME,
@@ -50,4 +44,7 @@ def start(ctx: Context) -> None:
             ready_timeout=60,
             fix_hint=f"port {port} on {ctx.net.node_ip} must be free; see the log",
         )
+    )
+    manifests.apply(
+        ctx, "metrics-server/apiservice.yaml", CA_BUNDLE=base64.b64encode(ca.read_bytes()).decode()
     )
