@@ -29,7 +29,7 @@ function toolName(call: ToolCall): string | null {
   return null;
 }
 
-const EXAMPLES = ["add a task to buy milk", "what's pending?", "mark task 1 as complete"];
+const EXAMPLES = ["add a task to buy milk", "what's pending?", "mark buy milk as done"];
 
 export default function ChatPanel({ session, onError, onTasksChanged }: ChatPanelProps) {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
@@ -155,7 +155,7 @@ export default function ChatPanel({ session, onError, onTasksChanged }: ChatPane
         </p>
       )}
 
-      <form className="chat-form" onSubmit={send} aria-label="Message the assistant">
+      <form className="chat-form" onSubmit={send}>
         <label htmlFor="chat-message" className="visually-hidden">
           Message
         </label>
