@@ -31,3 +31,11 @@ def test_violations_make_the_exit_code_1(
     assert "PDB-STATELESS-SERVICES       FR-005  FAIL 3" in output
     assert "Deployment/taskflow/mcp-server: no PodDisruptionBudget selects its pods" in output
     assert f"{len(ALL_RULES) - 1} passed, 1 failed" in output
+
+
+def test_default_checks_every_overlay(capsys: pytest.CaptureFixture[str]) -> None:
+    assert policy_main([]) == 0
+    titles = [
+        line.split(" (")[0] for line in capsys.readouterr().out.splitlines() if line.startswith("overlays/")
+    ]
+    assert titles == ["overlays/kind", "overlays/local", "overlays/minikube"]
