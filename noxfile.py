@@ -63,7 +63,7 @@ def cluster(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
     args = session.posargs or ["status"]
     if args[0] == "test":
-        session.run("pytest", "-m", "cluster", "tests/cluster", *args[1:])
+        session.run("pytest", "-m", "cluster", "tests/cluster", "tests/sabotage", *args[1:])
     else:
         session.run("python", "-m", "harness.cluster", *args)
 
