@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import tarfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -113,13 +112,14 @@ def test_warm_base_builds_nothing(python_base: BaseImage, monkeypatch: pytest.Mo
 def test_app_image_runs_as_10001_without_build_tools(app_image: BuiltImage) -> None:
     config = builders.image_config(BUILDAH, app_image.reference)
     assert str(config.get("User", "")).split(":")[0] == APP_UID
-    found = sh(
+    assert sh(app_image.reference, "id -u").strip() == APP_UID
+    leftovers = sh(
         app_image.reference,
-        f"id -u; for tool in gcc cc g++ make; do command -v $tool; done; "
-        f"find / -xdev \\( -name '*.whl' -o -name wheels -type d \\) "
-        f"-not -path '{ENSUREPIP_WHEELS}/*' 2>/dev/null",
+        "for tool in gcc cc g++ make; do command -v $tool; done; "
+        f"find / -xdev \\( -name '*.whl' -o -name wheels -type d \\) -not -path '{ENSUREPIP_WHEELS}/*'; true",
+        user="0",
     )
-    assert found.split() == [APP_UID]
+    assert leftovers.split() == []
 
 
 def test_app_archive_holds_the_contract_name(app_image: BuiltImage) -> None:
@@ -130,63 +130,83 @@ def test_app_archive_holds_the_contract_name(app_image: BuiltImage) -> None:
     assert manifest[0]["RepoTags"] == [app_image.reference]
 
 
-@pytest.fixture
-def mounted_backend() -> Iterator[tuple[Path, dict[str, object]]]:
-    """The backend image's root filesystem, mounted by buildah, and its config."""
-    if not (REPO_ROOT / "apps" / "backend" / "Containerfile").is_file():
-        pytest.skip("apps/backend/Containerfile not there yet")
-    image = build_app(APPS["backend"], builder=BUILDAH)
-    container = f"taskflow-ro-{os.getpid()}"
-    subprocess.run(["buildah", "rm", container], capture_output=True, check=False)
-    subprocess.run(["buildah", "from", "--pull-never", "--name", container, image.reference], check=True)
+def run_read_only(reference: str, argv: list[str], workdir: Path) -> subprocess.CompletedProcess[str]:
+    """Run argv in the image under runc as in the cluster: uid 10001, read-only root, tmpfs /tmp."""
+    config = builders.image_config(BUILDAH, reference)
+    name = f"taskflow-ro-check-{os.getpid()}"
+    subprocess.run(["buildah", "rm", name], capture_output=True, check=False)
+    subprocess.run(
+        ["buildah", "from", "--pull-never", "--name", name, reference], capture_output=True, check=True
+    )
     try:
         mountpoint = subprocess.run(
-            ["buildah", "mount", container], capture_output=True, text=True, check=True
+            ["buildah", "mount", name], capture_output=True, text=True, check=True
         ).stdout.strip()
-        yield Path(mountpoint), builders.image_config(BUILDAH, image.reference)
+        bundle = workdir / "bundle"
+        bundle.mkdir()
+        subprocess.run(["runc", "spec", "--bundle", str(bundle)], check=True)
+        spec = json.loads((bundle / "config.json").read_text())
+        spec["root"] = {"path": mountpoint, "readonly": True}
+        spec["process"].update(
+            terminal=False,
+            args=argv,
+            env=config.get("Env", []),
+            user={"uid": int(APP_UID), "gid": int(APP_UID)},
+            cwd=str(config.get("WorkingDir") or "/"),
+        )
+        spec["mounts"].append(
+            {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]}
+        )
+        # Relative: the container's cgroups become children of this process's own, as the host rules ask.
+        spec["linux"]["cgroupsPath"] = name
+        (bundle / "config.json").write_text(json.dumps(spec))
+        try:
+            return subprocess.run(
+                ["runc", "run", "--bundle", str(bundle), name],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        finally:
+            subprocess.run(["runc", "delete", "--force", name], capture_output=True, check=False)
     finally:
-        subprocess.run(["buildah", "umount", container], capture_output=True, check=False)
-        subprocess.run(["buildah", "rm", container], capture_output=True, check=False)
+        subprocess.run(["buildah", "umount", name], capture_output=True, check=False)
+        subprocess.run(["buildah", "rm", name], capture_output=True, check=False)
 
 
-@pytest.mark.skipif(shutil.which("runc") is None, reason="runc not installed")
-def test_backend_imports_on_a_read_only_root(
-    mounted_backend: tuple[Path, dict[str, object]], tmp_path: Path
-) -> None:
-    mountpoint, config = mounted_backend
-    bundle = tmp_path / "bundle"
-    bundle.mkdir()
-    subprocess.run(["runc", "spec", "--bundle", str(bundle)], check=True)
-    spec = json.loads((bundle / "config.json").read_text())
+def built(app: str) -> BuiltImage:
+    if not (REPO_ROOT / "apps" / app / "Containerfile").is_file():
+        pytest.skip(f"apps/{app}/Containerfile not there yet")
+    return build_app(APPS[app], builder=BUILDAH)
+
+
+needs_runc = pytest.mark.skipif(shutil.which("runc") is None, reason="runc not installed")
+
+
+@needs_runc
+def test_backend_imports_on_a_read_only_root(tmp_path: Path) -> None:
     script = (
         "import taskflow_backend, tempfile\n"
         "tempfile.NamedTemporaryFile(dir='/tmp').close()\n"
         "try:\n    open('/should-fail', 'w')\n"
         "except OSError as e:\n    print('root is read-only:', e.errno == 30)\n"
     )
-    spec["root"] = {"path": str(mountpoint), "readonly": True}
-    spec["process"]["terminal"] = False
-    spec["process"]["args"] = ["python", "-c", script]
-    spec["process"]["env"] = config.get("Env", [])
-    spec["process"]["user"] = {"uid": int(APP_UID), "gid": int(APP_UID)}
-    spec["process"]["cwd"] = str(config.get("WorkingDir") or "/")
-    spec["mounts"].append(
-        {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]}
-    )
-    spec["hostname"] = "ro-check"
-    # Relative: the container's cgroups become children of this process's own, as the host rules ask.
-    spec["linux"]["cgroupsPath"] = f"taskflow-ro-check-{os.getpid()}"
-    (bundle / "config.json").write_text(json.dumps(spec))
-    container = f"taskflow-ro-check-{os.getpid()}"
-    try:
-        proc = subprocess.run(
-            ["runc", "run", "--bundle", str(bundle), container],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    finally:
-        subprocess.run(["runc", "delete", "--force", container], capture_output=True, check=False)
+    proc = run_read_only(built("backend").reference, ["python", "-c", script], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "root is read-only: True"
+
+
+@needs_runc
+def test_frontend_serves_health_on_a_read_only_root(tmp_path: Path) -> None:
+    fetch = (
+        "fetch('http://127.0.0.1:3000/api/health').then(r => console.log(r.status))"
+        ".catch(() => process.exit(1))"
+    )
+    script = (
+        "node server.js >/tmp/server.log 2>&1 & "
+        f'for i in $(seq 60); do node -e "{fetch}" && exit 0; sleep 0.5; done; cat /tmp/server.log; exit 1'
+    )
+    proc = run_read_only(built("frontend").reference, ["/bin/sh", "-c", script], tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "200"
