@@ -30,6 +30,7 @@ from __future__ import annotations
 import secrets
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -65,11 +66,25 @@ def postgresql_proc() -> Iterator[PostgreSQLExecutor]:
     try:
         executor.start()
         executor.wait_for_postgres()
+        _wait_for_connections(_server_url(executor, "postgres"))
         yield executor
     finally:
         if executor.running():
             executor.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _wait_for_connections(url: str, timeout: float = 60.0) -> None:
+    """The port opens before the server takes connections ("the database system is starting up")."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            psycopg.connect(url, connect_timeout=5).close()
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def _server_url(proc: PostgreSQLExecutor, dbname: str) -> str:
