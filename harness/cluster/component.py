@@ -170,6 +170,9 @@ def stop(layout: Layout, name: str, timeout: float = 15.0) -> bool:
             while rec.alive():
                 _reap(name)
                 time.sleep(0.05)
+    child = _children.pop(name, None)
+    if child is not None:
+        child.wait()  # started by this process: reap it, leave no zombie
     layout.pidfile(name).unlink(missing_ok=True)
     return stopped
 

@@ -1,0 +1,55 @@
+"""`down` leaves no process, mount, interface, iptables rule, cgroup or state behind.
+
+Runs last (see conftest); the session fixture brings the cluster back if it was up before.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from harness.cluster import lifecycle, mounts, network
+from harness.cluster.component import read_pid, recorded_names
+from harness.cluster.context import load_manifest
+from harness.cluster.settings import NETWORK
+
+from .kube import Kube, echo_manifest
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline:
+            found.append(f"{proc.name}: {cmdline[:120]}")
+    return found
+
+
+def test_down_removes_everything(cluster: Kube, namespace: str, test_image: str) -> None:
+    layout = cluster.layout
+    cluster.apply(echo_manifest(test_image, replicas=2), namespace)
+    cluster.wait_ready_pods(namespace, "app=echo", 2)
+    pids = [rec.pid for n in recorded_names(layout) if (rec := read_pid(layout, n)) is not None]
+    manifest = load_manifest(layout)
+    assert pids and manifest.get("cgroup_root")
+
+    problems = lifecycle.down(layout)
+
+    assert problems == []
+    assert [p for p in pids if Path(f"/proc/{p}").exists()] == []
+    assert _processes_mentioning(str(layout.state)) == []
+    assert mounts.mounts_under(layout.state, lifecycle.CONTAINERD_RUN) == []
+    assert not network.link_exists(NETWORK.bridge)
+    assert network.owned_rules() == {}
+    leftovers = [
+        str(d) for d in Path("/sys/fs/cgroup").glob(f"*/{manifest['cgroup_root'].lstrip('/')}") if d.exists()
+    ]
+    assert leftovers == []
+    assert not layout.state.exists()
+    for key, value in manifest.get("sysctls_previous", {}).items():
+        assert (Path("/proc/sys") / key).read_text().strip() == value

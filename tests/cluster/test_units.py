@@ -1,0 +1,77 @@
+"""Fast checks of the cluster code that need no cluster and no root."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+from harness.cluster import component, pki
+from harness.cluster.errors import ClusterError
+from harness.cluster.images import scratch_image
+from harness.cluster.paths import Layout
+
+
+def test_scratch_image_is_a_docker_archive(tmp_path: Path) -> None:
+    binary = tmp_path / "tool"
+    binary.write_bytes(b"\x7fELF fake")
+    out = scratch_image("localhost/x:1", {"bin/tool": binary}, ["/bin/tool"], tmp_path / "x.tar")
+    with tarfile.open(out) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+        config = json.load(tar.extractfile(manifest[0]["Config"]))  # type: ignore[arg-type]
+        layer = tar.extractfile(manifest[0]["Layers"][0])
+        assert layer is not None
+        with tarfile.open(fileobj=layer) as inner:
+            assert inner.getmember("bin/tool").mode == 0o755
+    assert manifest[0]["RepoTags"] == ["localhost/x:1"]
+    assert config["config"]["Entrypoint"] == ["/bin/tool"]
+    again = scratch_image("localhost/x:1", {"bin/tool": binary}, ["/bin/tool"], tmp_path / "y.tar")
+    assert again.read_bytes() == out.read_bytes()  # reproducible
+
+
+def test_certificates_chain_to_the_ca_with_the_right_names(tmp_path: Path) -> None:
+    pki.ensure_all(tmp_path, "node-a", "10.244.0.1", "10.96.0.1", "cluster.local")
+    ca = x509.load_pem_x509_certificate((tmp_path / "ca.crt").read_bytes())
+    server = x509.load_pem_x509_certificate((tmp_path / "kube-apiserver.crt").read_bytes())
+    server.verify_directly_issued_by(ca)
+    sans = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "kubernetes.default.svc.cluster.local" in sans.get_values_for_type(x509.DNSName)
+    kubelet = x509.load_pem_x509_certificate((tmp_path / "kubelet-client.crt").read_bytes())
+    assert kubelet.subject.rfc4514_string() == "CN=system:node:node-a,O=system:nodes"
+    before = (tmp_path / "ca.crt").read_bytes()
+    pki.ensure_all(tmp_path, "node-a", "10.244.0.1", "10.96.0.1", "cluster.local")
+    assert (tmp_path / "ca.crt").read_bytes() == before  # idempotent
+
+
+def test_supervisor_starts_checks_and_stops_by_recorded_pid(tmp_path: Path) -> None:
+    layout = Layout(state=tmp_path / "state", cache=tmp_path / "cache")
+    comp = component.Component(
+        name="sleeper", argv=[sys.executable, "-c", "import time; time.sleep(60)"], ready=lambda: None
+    )
+    rec = component.start(layout, comp)
+    component.wait_ready(layout, comp)
+    assert component.running(layout, "sleeper") == rec
+    assert component.start(layout, comp) == rec  # idempotent
+    assert component.stop(layout, "sleeper", timeout=5)
+    assert component.running(layout, "sleeper") is None
+
+
+def test_a_component_exiting_during_start_names_it_and_shows_its_log(tmp_path: Path) -> None:
+    layout = Layout(state=tmp_path / "state", cache=tmp_path / "cache")
+    comp = component.Component(
+        name="crasher",
+        argv=[sys.executable, "-c", "import sys; print('bind: address already in use'); sys.exit(3)"],
+        ready=lambda: "never",
+        fix_hint="free the port",
+    )
+    component.start(layout, comp)
+    with pytest.raises(ClusterError) as caught:
+        component.wait_ready(layout, comp)
+    text = caught.value.render()
+    assert "crasher exited during start (exit code 3)" in text
+    assert "address already in use" in text
+    assert "fix: free the port" in text
