@@ -18,6 +18,7 @@ from . import builders
 from .bases import ensure_base
 from .context import ContextKind, prepare_context
 from .host import Builder, detect_builder
+from .locks import exclusive
 from .paths import REPO_ROOT, ImagePaths
 from .recipes import NODE, POSTGRES, PYTHON, BaseRecipe
 from .run import say
@@ -144,16 +145,36 @@ def build_app(
         say(f"{app.name}: unchanged, using {archive}")
         return BuiltImage(app.name, reference, archive, key, True, 0.0, archive.stat().st_size)
 
+    with exclusive(paths.work / f"app-{app.name}.lock", app.name):
+        if archive.is_file() and not force:  # another run built it while this one waited
+            return BuiltImage(app.name, reference, archive, key, True, 0.0, archive.stat().st_size)
+        chosen = builder if isinstance(builder, Builder) else detect_builder(builder)
+        return _build_now(
+            app, chosen, paths=paths, app_dir=app_dir, files=files, deps=deps, reference=reference, key=key
+        )
+
+
+def _build_now(
+    app: AppRecipe,
+    builder: Builder,
+    *,
+    paths: ImagePaths,
+    app_dir: Path,
+    files: Sequence[Path],
+    deps: Mapping[str, tuple[Path, Sequence[Path]]],
+    reference: str,
+    key: str,
+) -> BuiltImage:
     started = time.monotonic()
-    chosen = builder if isinstance(builder, Builder) else detect_builder(builder)
+    archive = archive_path(app, key, paths)
     log = paths.logs / f"app-{app.name}.log"
     log.unlink(missing_ok=True)
-    base = ensure_base(app.base, chosen, paths)
+    base = ensure_base(app.base, builder, paths)
     context = prepare_context(
         app.context, app.name, app_dir=app_dir, files=files, paths=paths, log=log, deps=deps
     )
     builders.build(
-        chosen,
+        builder,
         context=context,
         containerfile=context / CONTAINERFILE,
         reference=reference,
@@ -161,7 +182,7 @@ def build_app(
         log=log,
         fix=f"fix apps/{app.name}/{CONTAINERFILE}; full log: {log}",
     )
-    builders.save(chosen, reference, archive, log)
+    builders.save(builder, reference, archive, log)
     seconds = round(time.monotonic() - started, 1)
     metadata = {
         "app": app.name,

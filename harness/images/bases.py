@@ -7,6 +7,7 @@ from pathlib import Path
 
 from . import builders
 from .host import Builder
+from .locks import exclusive
 from .paths import ImagePaths
 from .recipes import BaseRecipe
 from .rootfs import ensure_rootfs, rootfs_archive
@@ -29,9 +30,11 @@ def ensure_base(
     builders.prepare(builder, log)
     if builders.image_exists(builder, image.reference):
         return image
-    archive = ensure_rootfs(recipe, paths, mirror)
-    builders.import_rootfs(builder, recipe, archive, log)
-    builders.remove_other_tags(builder, image.reference)
+    with exclusive(paths.work / f"base-{recipe.name}.lock", f"the {recipe.name} base"):
+        if not builders.image_exists(builder, image.reference):
+            archive = ensure_rootfs(recipe, paths, mirror)
+            builders.import_rootfs(builder, recipe, archive, log)
+            builders.remove_other_tags(builder, image.reference)
     return image
 
 

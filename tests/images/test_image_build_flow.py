@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from harness.images.apps import APPS, build_app, build_images
 from harness.images.bases import BaseImage
 from harness.images.context import ContextKind, prepare_context
 from harness.images.host import Builder
+from harness.images.locks import exclusive
 from harness.images.paths import ImagePaths
 from harness.images.recipes import BaseRecipe
 from harness.images.sources import source_files
@@ -208,3 +212,24 @@ def test_frontend_without_standalone_output_says_what_to_set(
             paths=paths,
             log=paths.logs / "l",
         )
+
+
+def test_a_second_run_waits_for_the_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lock = tmp_path / "app-backend.lock"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    started = time.monotonic()
+    with exclusive(lock, "backend"):
+        waited = time.monotonic() - started
+    holder.wait(timeout=10)
+    assert waited >= 0.5
+    assert "waiting for another run that is building backend" in capsys.readouterr().err
+
+
+HOLD_LOCK = """
+import fcntl, sys, time
+with open(sys.argv[1], "a") as handle:
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    print("locked", flush=True)
+    time.sleep(1)
+"""
