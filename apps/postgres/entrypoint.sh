@@ -1,0 +1,47 @@
+#!/bin/sh
+# Start PostgreSQL, initialising PGDATA first if it holds no cluster yet.
+# Env: POSTGRES_PASSWORD (required on first start), POSTGRES_USER, POSTGRES_DB, PGDATA.
+# Extra arguments go to `postgres` (e.g. -c max_connections=200).
+set -eu
+
+: "${PGDATA:=/var/lib/postgresql/data/pgdata}"
+: "${POSTGRES_USER:=taskflow}"
+: "${POSTGRES_DB:=$POSTGRES_USER}"
+SOCKET_DIR=/var/run/postgresql
+
+log() { printf '{"level": "INFO", "logger": "taskflow-postgres", "message": "%s"}\n' "$*"; }
+
+initialise() {
+    if [ -z "${POSTGRES_PASSWORD:-}" ]; then
+        echo "taskflow-postgres: POSTGRES_PASSWORD must be set to initialise $PGDATA" >&2
+        exit 1
+    fi
+    # Build the cluster beside PGDATA and move it into place only when complete, so a start that
+    # dies half-way leaves nothing that looks like a cluster.
+    staging="$PGDATA.initialising"
+    rm -rf "$staging"
+    password_file=$(mktemp)
+    trap 'rm -f "$password_file"' EXIT
+    printf '%s\n' "$POSTGRES_PASSWORD" > "$password_file"
+    log "initialising a new cluster in $PGDATA"
+    initdb --pgdata="$staging" --username="$POSTGRES_USER" --pwfile="$password_file" \
+        --auth-local=scram-sha-256 --auth-host=scram-sha-256 --encoding=UTF8 --locale=C >/dev/null
+    rm -f "$password_file"
+    # Pods reach the server over the pod network, not only loopback.
+    printf 'host all all 0.0.0.0/0 scram-sha-256\nhost all all ::/0 scram-sha-256\n' >> "$staging/pg_hba.conf"
+    if [ "$POSTGRES_DB" != postgres ]; then
+        echo "CREATE DATABASE \"$POSTGRES_DB\" OWNER \"$POSTGRES_USER\";" \
+            | postgres --single -D "$staging" -c unix_socket_directories="$SOCKET_DIR" postgres >/dev/null
+    fi
+    mv "$staging" "$PGDATA"
+    log "cluster initialised"
+}
+
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+    initialise
+fi
+
+exec postgres -D "$PGDATA" \
+    -c listen_addresses='*' \
+    -c unix_socket_directories="$SOCKET_DIR" \
+    "$@"
