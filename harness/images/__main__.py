@@ -7,7 +7,7 @@ import sys
 
 from harness.errors import exits_cleanly_on_user_error
 
-from .apps import APPS, build_images
+from .apps import APPS, BASE_SOURCES, build_images
 from .bases import cached_rootfs, ensure_base
 from .host import Builder, detect_builder
 from .load import PROVIDERS, load_archive
@@ -27,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--builder", choices=BUILDER_CHOICES, default="auto")
     build.add_argument("--tag", default=None, help="image tag (default: the contract's 0.1.0)")
     build.add_argument("--force", action="store_true", help="rebuild even when the cache has the image")
+    build.add_argument(
+        "--bases",
+        choices=BASE_SOURCES,
+        default=None,
+        help="debian: bases built here with debootstrap (default); registry: the Containerfiles' defaults",
+    )
     bases = sub.add_parser("bases", help="build the Debian base images (python, node, postgres)")
     bases.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(RECIPES)} (default: all)")
     bases.add_argument("--builder", choices=BUILDER_CHOICES, default="auto")
@@ -39,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "build":
         tag = {"tag": args.tag} if args.tag else {}
-        for image in build_images(args.apps, builder=args.builder, force=args.force, **tag):
+        built = build_images(args.apps, builder=args.builder, force=args.force, bases=args.bases, **tag)
+        for image in built:
             state = "cached" if image.cached else f"built in {image.seconds:.0f} s"
             print(f"{image.app}\t{image.reference}\t{image.archive}\t{image.bytes / 1e6:.0f} MB\t{state}")
             if args.load:

@@ -7,6 +7,7 @@ its name); an unchanged app is never rebuilt, and a cache hit needs neither root
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,17 @@ IMAGE_TAG = "0.1.0"
 CONTAINERFILE = "Containerfile"
 BASE_IMAGE_ARG = "BASE_IMAGE"
 ARCHIVES_KEPT_PER_APP = 2
+# "debian": bases built here with debootstrap (no registry needed, root needed);
+# "registry": each Containerfile's default BASE_IMAGE, for docker/podman hosts that reach one.
+BASES_ENV = "TASKFLOW_IMAGE_BASES"
+BASE_SOURCES = ("debian", "registry")
+
+
+def base_source(choice: str | None = None) -> str:
+    source = choice or os.environ.get(BASES_ENV) or "debian"
+    if source not in BASE_SOURCES:
+        raise UserError(f"unknown base image source {source!r}", fix=f"use one of {', '.join(BASE_SOURCES)}")
+    return source
 
 
 @dataclass(frozen=True)
@@ -86,13 +98,15 @@ def app_key(
     files: Sequence[Path],
     reference: str,
     deps: Mapping[str, tuple[Path, Sequence[Path]]] | None = None,
+    *,
+    bases: str = "debian",
 ) -> str:
     """deps: for each local dependency, its directory and source files."""
     extra = {
         "app_recipe_version": str(APP_RECIPE_VERSION),
         "app": app.name,
         "reference": reference,
-        "base": app.base.key(),
+        "base": app.base.key() if bases == "debian" else bases,
     }
     for name, (dep_dir, dep_files) in sorted((deps or {}).items()):
         extra[f"dep:{name}"] = content_key(dep_dir, dep_files, {})
@@ -123,9 +137,14 @@ def build_app(
     repo_root: Path = REPO_ROOT,
     tag: str = IMAGE_TAG,
     force: bool = False,
+    bases: str | None = None,
 ) -> BuiltImage:
-    """The app's image archive: from the cache when its inputs are unchanged, else built now."""
+    """The app's image archive: from the cache when its inputs are unchanged, else built now.
+
+    bases: "debian" (default, or $TASKFLOW_IMAGE_BASES) or "registry"; see BASES_ENV.
+    """
     paths = paths or ImagePaths.default()
+    source = base_source(bases)
     app_dir = repo_root / "apps" / app.name
     containerfile = app_dir / CONTAINERFILE
     if not containerfile.is_file():
@@ -139,7 +158,7 @@ def build_app(
     deps = {
         name: (repo_root / "apps" / name, source_files(repo_root / "apps" / name)) for name in app.local_deps
     }
-    key = app_key(app, app_dir, files, reference, deps)
+    key = app_key(app, app_dir, files, reference, deps, bases=source)
     archive = archive_path(app, key, paths)
     if archive.is_file() and not force:
         say(f"{app.name}: unchanged, using {archive}")
@@ -150,7 +169,15 @@ def build_app(
             return BuiltImage(app.name, reference, archive, key, True, 0.0, archive.stat().st_size)
         chosen = builder if isinstance(builder, Builder) else detect_builder(builder)
         return _build_now(
-            app, chosen, paths=paths, app_dir=app_dir, files=files, deps=deps, reference=reference, key=key
+            app,
+            chosen,
+            paths=paths,
+            app_dir=app_dir,
+            files=files,
+            deps=deps,
+            reference=reference,
+            key=key,
+            registry_base=source == "registry",
         )
 
 
@@ -164,12 +191,15 @@ def _build_now(
     deps: Mapping[str, tuple[Path, Sequence[Path]]],
     reference: str,
     key: str,
+    registry_base: bool,
 ) -> BuiltImage:
     started = time.monotonic()
     archive = archive_path(app, key, paths)
     log = paths.logs / f"app-{app.name}.log"
     log.unlink(missing_ok=True)
-    base = ensure_base(app.base, builder, paths)
+    base_reference = (
+        "(Containerfile default)" if registry_base else ensure_base(app.base, builder, paths).reference
+    )
     context = prepare_context(
         app.context, app.name, app_dir=app_dir, files=files, paths=paths, log=log, deps=deps
     )
@@ -178,7 +208,7 @@ def _build_now(
         context=context,
         containerfile=context / CONTAINERFILE,
         reference=reference,
-        build_args={BASE_IMAGE_ARG: base.reference},
+        build_args={} if registry_base else {BASE_IMAGE_ARG: base_reference},
         log=log,
         fix=f"fix apps/{app.name}/{CONTAINERFILE}; full log: {log}",
     )
@@ -188,7 +218,7 @@ def _build_now(
         "app": app.name,
         "reference": reference,
         "key": key,
-        "base": base.reference,
+        "base": base_reference,
         "seconds": seconds,
     }
     archive.with_suffix(".json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
@@ -205,9 +235,12 @@ def build_images(
     repo_root: Path = REPO_ROOT,
     tag: str = IMAGE_TAG,
     force: bool = False,
+    bases: str | None = None,
 ) -> list[BuiltImage]:
     """Build (or take from the cache) the named apps' images, all four when `apps` is empty."""
     return [
-        build_app(recipe, builder=builder, paths=paths, repo_root=repo_root, tag=tag, force=force)
+        build_app(
+            recipe, builder=builder, paths=paths, repo_root=repo_root, tag=tag, force=force, bases=bases
+        )
         for recipe in app_recipes(apps)
     ]

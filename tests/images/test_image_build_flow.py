@@ -233,3 +233,16 @@ with open(sys.argv[1], "a") as handle:
     print("locked", flush=True)
     time.sleep(1)
 """
+
+
+def test_registry_bases_build_on_the_containerfile_default(
+    repo: Path, paths: ImagePaths, fake: FakeBuilder
+) -> None:
+    debian = build_app(APPS["postgres"], builder=Builder.BUILDAH, paths=paths, repo_root=repo)
+    registry = build_app(
+        APPS["postgres"], builder=Builder.BUILDAH, paths=paths, repo_root=repo, bases="registry"
+    )
+    assert registry.key != debian.key and not registry.cached
+    assert "BASE_IMAGE" not in fake.builds[-1]
+    with pytest.raises(UserError, match="unknown base image source 'alpine'"):
+        build_app(APPS["postgres"], builder=Builder.BUILDAH, paths=paths, repo_root=repo, bases="alpine")
