@@ -130,8 +130,11 @@ def test_app_archive_holds_the_contract_name(app_image: BuiltImage) -> None:
     assert manifest[0]["RepoTags"] == [app_image.reference]
 
 
-def run_read_only(reference: str, argv: list[str], workdir: Path) -> subprocess.CompletedProcess[str]:
-    """Run argv in the image under runc as in the cluster: uid 10001, read-only root, tmpfs /tmp."""
+def run_read_only(
+    reference: str, argv: list[str], workdir: Path, writable: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """Run argv in the image under runc as in the cluster: uid 10001, read-only root, a tmpfs on
+    /tmp and on each `writable` path (where the pod mounts an emptyDir or a volume)."""
     config = builders.image_config(BUILDAH, reference)
     name = f"taskflow-ro-check-{os.getpid()}"
     subprocess.run(["buildah", "rm", name], capture_output=True, check=False)
@@ -154,9 +157,15 @@ def run_read_only(reference: str, argv: list[str], workdir: Path) -> subprocess.
             user={"uid": int(APP_UID), "gid": int(APP_UID)},
             cwd=str(config.get("WorkingDir") or "/"),
         )
-        spec["mounts"].append(
-            {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]}
-        )
+        for path in ("/tmp", *writable):
+            options = (
+                ["nosuid", "nodev"]
+                if path == "/tmp"
+                else ["nosuid", "nodev", "mode=0700", "uid=10001", "gid=10001"]
+            )
+            spec["mounts"].append(
+                {"destination": path, "type": "tmpfs", "source": "tmpfs", "options": options}
+            )
         # Relative: the container's cgroups become children of this process's own, as the host rules ask.
         spec["linux"]["cgroupsPath"] = name
         (bundle / "config.json").write_text(json.dumps(spec))
@@ -185,16 +194,38 @@ needs_runc = pytest.mark.skipif(shutil.which("runc") is None, reason="runc not i
 
 
 @needs_runc
-def test_backend_imports_on_a_read_only_root(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("app", "package"), [("backend", "taskflow_backend"), ("mcp-server", "taskflow_mcp")]
+)
+def test_python_apps_import_on_a_read_only_root(app: str, package: str, tmp_path: Path) -> None:
     script = (
-        "import taskflow_backend, tempfile\n"
+        f"import {package}, {package}.__main__, tempfile\n"
         "tempfile.NamedTemporaryFile(dir='/tmp').close()\n"
         "try:\n    open('/should-fail', 'w')\n"
         "except OSError as e:\n    print('root is read-only:', e.errno == 30)\n"
     )
-    proc = run_read_only(built("backend").reference, ["python", "-c", script], tmp_path)
+    proc = run_read_only(built(app).reference, ["python", "-c", script], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "root is read-only: True"
+
+
+@needs_runc
+def test_postgres_initialises_and_serves_on_a_read_only_root(tmp_path: Path) -> None:
+    query = "PGPASSWORD=pw psql -h /var/run/postgresql -U taskflow -d taskflow -Atc 'select 1 + 1'"
+    script = (
+        "POSTGRES_PASSWORD=pw taskflow-postgres >/tmp/pg.log 2>&1 & "
+        "for i in $(seq 120); do "
+        f"pg_isready -q -h /var/run/postgresql && {query} && exit 0; sleep 0.5; done; "
+        "cat /tmp/pg.log; exit 1"
+    )
+    proc = run_read_only(
+        built("postgres").reference,
+        ["/bin/sh", "-c", script],
+        tmp_path,
+        writable=("/var/lib/postgresql/data", "/var/run/postgresql"),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "2"
 
 
 @needs_runc
