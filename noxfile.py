@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,12 +17,26 @@ PYTEST_NO_TESTS_COLLECTED = 5
 PYTEST_OK = (0, PYTEST_NO_TESTS_COLLECTED)
 APP_PACKAGES = sorted(str(path.parent) for path in Path("apps").glob("*/pyproject.toml"))
 LINTED_PATHS = ["harness", "scenarios", "load", "chaos", "tests", "apps", "noxfile.py"]
+FRONTEND = Path("apps/frontend")
+
+
+def _frontend(session: nox.Session) -> None:
+    """Build the frontend for the browser tests (npm ci / next build only when its sources or
+    lockfile changed), then ESLint and tsc over it."""
+    if shutil.which("npm") is None:
+        session.warn("npm not found: the frontend is not built or linted, and the browser tests skip")
+        return
+    session.run("python", "tests/apps/e2e/frontend_stack.py")
+    with session.chdir(FRONTEND):
+        session.run("npm", "run", "--silent", "lint", external=True)
+        session.run("npm", "run", "--silent", "typecheck", external=True)
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The fast suite: unit tests, static manifest checks and app tests; no cluster."""
     session.install("-e", ".[dev]", *(f"--editable={app}" for app in APP_PACKAGES))
+    _frontend(session)
     session.run("pytest", "-m", "not cluster and not images", *session.posargs, success_codes=PYTEST_OK)
 
 

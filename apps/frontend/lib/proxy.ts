@@ -34,6 +34,13 @@ function jsonError(status: number, detail: string): Response {
   return Response.json({ detail }, { status, headers: { "Cache-Control": "no-store" } });
 }
 
+/** fetch's own message is just "fetch failed"; the reason is in `cause`. */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  return `${error.name}: ${error.message}${cause}`;
+}
+
 function isTimeout(error: unknown): boolean {
   return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
 }
@@ -48,7 +55,10 @@ export async function proxyToBackend(request: Request, segments: readonly string
     if (value !== null) headers.set(name, value);
   }
   const method = request.method.toUpperCase();
-  const body = method === "GET" || method === "HEAD" ? undefined : await request.arrayBuffer();
+  const bytes = method === "GET" || method === "HEAD" ? null : await request.arrayBuffer();
+  // No body rather than an empty one: Node 18's fetch fails a bodyless DELETE given a 0-byte
+  // buffer (content-length mismatch).
+  const body = bytes !== null && bytes.byteLength > 0 ? bytes : undefined;
 
   let upstream: Response;
   try {
@@ -61,7 +71,11 @@ export async function proxyToBackend(request: Request, segments: readonly string
       signal: AbortSignal.timeout(backendTimeoutMs()),
     });
   } catch (error) {
-    if (isTimeout(error)) return jsonError(504, "The backend did not answer in time");
+    const timedOut = isTimeout(error);
+    console.error(
+      `proxy: ${method} /api/${segments.join("/")} -> ${base} failed: ${describeFailure(error)}`,
+    );
+    if (timedOut) return jsonError(504, "The backend did not answer in time");
     return jsonError(502, "The backend is unreachable");
   }
 

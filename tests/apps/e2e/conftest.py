@@ -20,8 +20,8 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
-from app_processes import AppProcess
-from frontend_stack import FrontendProcess, build_frontend
+from app_processes import AppProcess, free_port
+from frontend_stack import FrontendBuildError, FrontendProcess, build_frontend
 from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -52,7 +52,10 @@ def frontend_build(chromium_executable: Path, app_logs: Path) -> Path:
     for tool in ("node", "npm"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is missing: the frontend is built and run with the host's Node.js")
-    return build_frontend(app_logs / "frontend-build.log")
+    try:
+        return build_frontend(app_logs / "frontend-build.log")
+    except FrontendBuildError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +63,9 @@ def start_frontend(frontend_build: Path, app_logs: Path) -> Iterator[Callable[[s
     started: list[FrontendProcess] = []
 
     def start(backend_url: str) -> FrontendProcess:
-        process = FrontendProcess(frontend_build, backend_url, app_logs / f"frontend-{len(started)}.log")
+        process = FrontendProcess(
+            frontend_build, backend_url, app_logs / f"frontend-{len(started)}.log", port=free_port()
+        )
         started.append(process)
         return process.start()
 

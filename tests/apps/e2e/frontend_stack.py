@@ -1,4 +1,8 @@
-"""The frontend as the tests run it: built from apps/frontend when stale, served by its standalone server."""
+"""The frontend as the tests run it: built from apps/frontend when stale, served by its standalone server.
+
+Also a command, for the nox `tests` session (build once, up front, with the time printed):
+    python tests/apps/e2e/frontend_stack.py
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,13 @@ import hashlib
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
-from app_processes import free_port
 
 FRONTEND_DIR = Path(__file__).resolve().parents[3] / "apps" / "frontend"
 STANDALONE_DIR = FRONTEND_DIR / ".next" / "standalone"
@@ -31,6 +34,12 @@ BUILD_INPUT_FILES = ("package.json", "package-lock.json", "next.config.mjs", "ts
 BUILD_TIMEOUT_SECONDS = 900.0
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 15.0
+# The node that runs the standalone server; e.g. Debian's Node.js 18 to try the image's runtime.
+NODE = os.environ.get("TASKFLOW_E2E_NODE", "node")
+
+
+class FrontendBuildError(RuntimeError):
+    """npm ci or next build failed; the message ends with the log's last lines."""
 
 
 def _hash_files(paths: list[Path]) -> str:
@@ -68,10 +77,10 @@ def _run(command: list[str], log: Path, what: str) -> None:
             timeout=BUILD_TIMEOUT_SECONDS,
             check=False,
         )
-    tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
     if result.returncode != 0:
-        pytest.fail(f"{what} failed (exit {result.returncode}); log {log}:\n{tail}", pytrace=False)
-    print(f"{what}: {time.monotonic() - started:.0f}s")
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
+        raise FrontendBuildError(f"{what} failed (exit {result.returncode}); log {log}:\n{tail}")
+    print(f"{what}: {time.monotonic() - started:.0f}s", flush=True)
 
 
 def build_frontend(log: Path) -> Path:
@@ -99,7 +108,7 @@ class FrontendProcess:
     standalone: Path
     backend_url: str
     log_path: Path
-    port: int = field(default_factory=free_port)
+    port: int
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -117,7 +126,7 @@ class FrontendProcess:
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                ["node", "server.js"], cwd=self.standalone, env=env, stdout=log, stderr=subprocess.STDOUT
+                [NODE, "server.js"], cwd=self.standalone, env=env, stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
@@ -145,3 +154,18 @@ class FrontendProcess:
         if not self.log_path.exists():
             return "(no log)"
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def main() -> int:
+    log = Path(tempfile.gettempdir()) / "taskflow-frontend-build.log"
+    try:
+        standalone = build_frontend(log)
+    except (FrontendBuildError, subprocess.TimeoutExpired) as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"frontend build up to date: {standalone}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
