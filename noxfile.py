@@ -16,6 +16,7 @@ PYTHON = "3.11"
 PYTEST_NO_TESTS_COLLECTED = 5
 PYTEST_OK = (0, PYTEST_NO_TESTS_COLLECTED)
 APP_PACKAGES = sorted(str(path.parent) for path in Path("apps").glob("*/pyproject.toml"))
+APP_SOURCES = ["apps/backend/src/taskflow_backend", "apps/mcp-server/src/taskflow_mcp"]
 LINTED_PATHS = ["harness", "scenarios", "load", "chaos", "tests", "apps", "noxfile.py"]
 FRONTEND = Path("apps/frontend")
 
@@ -43,10 +44,10 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff and mypy over the whole project."""
-    session.install("-e", ".[dev,load,chaos]")
+    session.install("-e", ".[dev,load,chaos]", *(f"--editable={app}" for app in APP_PACKAGES))
     session.run("ruff", "check", *LINTED_PATHS)
     session.run("ruff", "format", "--check", *LINTED_PATHS)
-    session.run("mypy", "harness", "scenarios", "load", "chaos", "noxfile.py")
+    session.run("mypy", "harness", "scenarios", "load", "chaos", "noxfile.py", *APP_SOURCES)
 
 
 @nox.session(python=PYTHON)
@@ -94,3 +95,10 @@ def images(session: nox.Session) -> None:
         session.run("pytest", "-m", "images", "tests/images", *args[1:])
     else:
         session.run("python", "-m", "harness.images", *args)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Backend req/s, p50/p95 on one process: list/create at 50 clients, chat with MCP down."""
+    session.install("-e", ".[dev]", *(f"--editable={app}" for app in APP_PACKAGES))
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/apps/bench_backend.py", *session.posargs)

@@ -63,7 +63,9 @@ class AppProcess:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        raise TimeoutError(f"{self.module} not ready on {self.base_url} after {timeout:.0f}s:\n{self.log_tail()}")
+        raise TimeoutError(
+            f"{self.module} not ready on {self.base_url} after {timeout:.0f}s:\n{self.log_tail()}"
+        )
 
     def stop(self, sig: signal.Signals = signal.SIGTERM) -> int | None:
         """Send `sig`, wait for the exit (killing it after STOP_TIMEOUT_SECONDS); the exit code."""

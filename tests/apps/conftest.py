@@ -45,7 +45,6 @@ from pytest_postgresql.executors import PostgreSQLExecutor
 PG_CTL = Path(__file__).with_name("pg_ctl_as_postgres.sh")
 
 
-
 @pytest.fixture(scope="session")
 def postgresql_proc() -> Iterator[PostgreSQLExecutor]:
     """PostgreSQL through pytest-postgresql's executor, with its data outside pytest's temp root:
@@ -191,7 +190,9 @@ def sign_up() -> Iterator[Callable[[str], SignedUpUser]]:
         email = f"user-{uuid.uuid4().hex[:12]}@example.com"
         password = secrets.token_urlsafe(12)
         response = httpx.post(
-            f"{base_url}/api/auth/signup", json={"email": email, "password": password, "name": "Test"}, timeout=30
+            f"{base_url}/api/auth/signup",
+            json={"email": email, "password": password, "name": "Test"},
+            timeout=30,
         )
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()

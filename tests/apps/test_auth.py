@@ -8,7 +8,6 @@ from collections.abc import Callable
 import httpx
 import pytest
 from app_processes import AppProcess, SignedUpUser
-
 from taskflow_backend.core.security import create_access_token
 
 
@@ -16,7 +15,9 @@ def test_signup_then_login_returns_a_token_for_the_same_user(backend_url: str) -
     email = f"Mixed.Case-{uuid.uuid4().hex[:8]}@Example.com"
     signup = httpx.post(f"{backend_url}/api/auth/signup", json={"email": email, "password": "correct horse"})
     assert signup.status_code == 201, signup.text
-    login = httpx.post(f"{backend_url}/api/auth/login", json={"email": email.lower(), "password": "correct horse"})
+    login = httpx.post(
+        f"{backend_url}/api/auth/login", json={"email": email.lower(), "password": "correct horse"}
+    )
     assert login.status_code == 200, login.text
     assert login.json()["user_id"] == signup.json()["user_id"]
     tasks = httpx.get(
@@ -40,7 +41,8 @@ def test_wrong_password_is_refused(
     signed_up_user: SignedUpUser, backend_url: str, password_of: Callable[[SignedUpUser], str]
 ) -> None:
     response = httpx.post(
-        f"{backend_url}/api/auth/login", json={"email": signed_up_user.email, "password": password_of(signed_up_user)}
+        f"{backend_url}/api/auth/login",
+        json={"email": signed_up_user.email, "password": password_of(signed_up_user)},
     )
     assert response.status_code in (401, 422)
     assert response.json()["detail"]
@@ -64,7 +66,9 @@ def test_unknown_email_is_refused_like_a_wrong_password(backend_url: str) -> Non
         ({"email": "a@example.com", "password": "long enough", "admin": True}, "admin"),
     ],
 )
-def test_bad_signup_bodies_say_which_field_is_wrong(backend_url: str, body: dict[str, object], field: str) -> None:
+def test_bad_signup_bodies_say_which_field_is_wrong(
+    backend_url: str, body: dict[str, object], field: str
+) -> None:
     response = httpx.post(f"{backend_url}/api/auth/signup", json=body)
     assert response.status_code == 422
     assert any(field in error["loc"] for error in response.json()["detail"])
@@ -96,12 +100,18 @@ def test_malformed_token_is_401(signed_up_user: SignedUpUser, backend_server: Ap
     assert response.json()["detail"].startswith("invalid token")
 
 
-def test_token_signed_with_another_secret_is_401(signed_up_user: SignedUpUser, backend_server: AppProcess) -> None:
-    forged = create_access_token(uuid.UUID(signed_up_user.user_id), "another-secret-of-a-respectable-length-0123456789", 3600)
+def test_token_signed_with_another_secret_is_401(
+    signed_up_user: SignedUpUser, backend_server: AppProcess
+) -> None:
+    forged = create_access_token(
+        uuid.UUID(signed_up_user.user_id), "another-secret-of-a-respectable-length-0123456789", 3600
+    )
     assert _tasks_with_token(backend_server, signed_up_user.user_id, forged).status_code == 401
 
 
-def test_expired_token_is_401(signed_up_user: SignedUpUser, backend_server: AppProcess, jwt_secret: str) -> None:
+def test_expired_token_is_401(
+    signed_up_user: SignedUpUser, backend_server: AppProcess, jwt_secret: str
+) -> None:
     expired = create_access_token(uuid.UUID(signed_up_user.user_id), jwt_secret, -60)
     response = _tasks_with_token(backend_server, signed_up_user.user_id, expired)
     assert response.status_code == 401

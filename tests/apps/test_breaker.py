@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from taskflow_backend.mcp_client.breaker import BreakerState, CircuitBreaker, CircuitOpenError
 
 

@@ -122,7 +122,8 @@ def test_conversations_persist_in_postgres(signed_up_user: SignedUpUser, databas
     assert second["conversation_id"] == first["conversation_id"]
     with psycopg.connect(database_url) as connection:
         rows = connection.execute(
-            "SELECT m.role, m.content, m.tool_calls FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+            "SELECT m.role, m.content, m.tool_calls FROM messages m"
+            " JOIN conversations c ON c.id = m.conversation_id"
             " WHERE c.id = %s AND c.user_id = %s ORDER BY m.id",
             (first["conversation_id"], user.user_id),
         ).fetchall()

@@ -7,7 +7,6 @@ from typing import Any
 
 import anyio
 import httpx
-
 from taskflow_backend.chat.agent import ChatAgent
 from taskflow_backend.chat.llm import LlmAgent
 from taskflow_backend.chat.tools import RecordingToolbox
@@ -40,7 +39,10 @@ def test_model_tool_calls_go_to_the_tools_with_the_user_id() -> None:
                 {
                     "id": "call-1",
                     "type": "function",
-                    "function": {"name": "add_task", "arguments": '{"title": "buy milk", "user_id": "forged"}'},
+                    "function": {
+                        "name": "add_task",
+                        "arguments": '{"title": "buy milk", "user_id": "forged"}',
+                    },
                 }
             ],
         },
@@ -50,7 +52,9 @@ def test_model_tool_calls_go_to_the_tools_with_the_user_id() -> None:
     tools = FakeTools()
 
     async def run() -> str:
-        async with httpx.AsyncClient(base_url="http://model/v1/", transport=_model(replies, requests)) as http:
+        async with httpx.AsyncClient(
+            base_url="http://model/v1/", transport=_model(replies, requests)
+        ) as http:
             agent = ChatAgent(LlmAgent(http, "test-model"))
             return await agent.reply("add a task to buy milk", [], RecordingToolbox(tools, "user-1"))
 

@@ -50,7 +50,9 @@ def test_mcp_stopped_then_back(
     database_url: str,
 ) -> None:
     mcp = start_mcp_server(database_url)
-    backend = start_backend(database_url, mcp.base_url + "/mcp", MCP_RETRY_AFTER_SECONDS=str(RETRY_AFTER_SECONDS))
+    backend = start_backend(
+        database_url, mcp.base_url + "/mcp", MCP_RETRY_AFTER_SECONDS=str(RETRY_AFTER_SECONDS)
+    )
     user = sign_up(backend.base_url)
     assert _chat(user, "add a task to check the breaker")[0].status_code == 200
 

@@ -59,7 +59,9 @@ def user_id(signed_up_user: SignedUpUser, mcp_server: AppProcess) -> str:
 
 
 def test_tool_round_trip_with_structured_results(user_id: str, mcp_server: AppProcess) -> None:
-    added = _ok(_call(mcp_server, "add_task", {"user_id": user_id, "title": "buy milk", "description": "2 l"}))
+    added = _ok(
+        _call(mcp_server, "add_task", {"user_id": user_id, "title": "buy milk", "description": "2 l"})
+    )
     assert added["title"] == "buy milk"
     assert added["completed"] is False
     task_id = added["id"]
@@ -72,7 +74,9 @@ def test_tool_round_trip_with_structured_results(user_id: str, mcp_server: AppPr
     assert completed["completed"] is True
     assert _ok(_call(mcp_server, "list_tasks", {"user_id": user_id, "status": "pending"}))["count"] == 0
 
-    updated = _ok(_call(mcp_server, "update_task", {"user_id": user_id, "task_id": task_id, "title": "oat milk"}))
+    updated = _ok(
+        _call(mcp_server, "update_task", {"user_id": user_id, "task_id": task_id, "title": "oat milk"})
+    )
     assert updated["title"] == "oat milk"
     assert updated["description"] == "2 l"
 

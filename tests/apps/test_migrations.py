@@ -41,7 +41,9 @@ def test_replicas_starting_together_migrate_once(
         versions = connection.execute("SELECT version_num FROM alembic_version").fetchall()
         tables = {
             row[0]
-            for row in connection.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
+            for row in connection.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
         }
     assert versions == [(_head_revision(),)]
     assert tables == {"alembic_version", "users", "tasks", "conversations", "messages"}

@@ -13,7 +13,6 @@ import pytest
 import schemathesis
 from app_processes import AppProcess, SignedUpUser
 from schemathesis.checks import not_a_server_error
-
 from taskflow_backend.core.config import Settings
 from taskflow_backend.main import create_app
 
@@ -42,7 +41,9 @@ schema = schemathesis.openapi.from_dict(_openapi_document())
     suppress_health_check=list(hypothesis.HealthCheck),
     derandomize=True,
 )
-def test_no_input_causes_a_server_error(case: Any, fuzz_user: SignedUpUser, backend_server: AppProcess) -> None:
+def test_no_input_causes_a_server_error(
+    case: Any, fuzz_user: SignedUpUser, backend_server: AppProcess
+) -> None:
     if "user_id" in (case.path_parameters or {}):
         case.path_parameters["user_id"] = fuzz_user.user_id
     case.call_and_validate(

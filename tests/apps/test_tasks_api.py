@@ -90,7 +90,9 @@ def test_users_never_see_or_touch_each_others_tasks(
     ("method", "suffix"),
     [("GET", ""), ("PUT", ""), ("DELETE", ""), ("PATCH", "/complete")],
 )
-def test_unknown_task_id_is_404_with_a_json_body(signed_up_user: SignedUpUser, method: str, suffix: str) -> None:
+def test_unknown_task_id_is_404_with_a_json_body(
+    signed_up_user: SignedUpUser, method: str, suffix: str
+) -> None:
     body = {"title": "x"} if method == "PUT" else None
     response = signed_up_user.client.request(method, f"{signed_up_user.tasks_path}/987654{suffix}", json=body)
     assert response.status_code == 404
@@ -112,7 +114,9 @@ BAD_CREATE_BODIES: list[tuple[str, Any]] = [
 
 
 @pytest.mark.parametrize(("case", "body"), BAD_CREATE_BODIES, ids=[case for case, _ in BAD_CREATE_BODIES])
-def test_bad_create_bodies_are_422_and_write_nothing(signed_up_user: SignedUpUser, case: str, body: Any) -> None:
+def test_bad_create_bodies_are_422_and_write_nothing(
+    signed_up_user: SignedUpUser, case: str, body: Any
+) -> None:
     user = signed_up_user
     response = user.client.post(user.tasks_path, json=body)
     assert response.status_code == 422, f"{case}: {response.status_code} {response.text}"
@@ -141,7 +145,9 @@ def test_invalid_json_is_422_and_writes_nothing(signed_up_user: SignedUpUser) ->
     [{}, {"title": ""}, {"title": "y" * 201}, {"completed": "maybe"}, {"title": "ok", "extra": 1}],
     ids=["nothing to change", "empty title", "oversize title", "completed not a bool", "unknown field"],
 )
-def test_bad_update_bodies_are_422_and_change_nothing(signed_up_user: SignedUpUser, body: dict[str, Any]) -> None:
+def test_bad_update_bodies_are_422_and_change_nothing(
+    signed_up_user: SignedUpUser, body: dict[str, Any]
+) -> None:
     user = signed_up_user
     task = _create(user, "unchanged")
     response = user.client.put(f"{user.tasks_path}/{task['id']}", json=body)

@@ -30,7 +30,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         services = Services.create(settings)
         app.state.services = services
-        logger.info("backend ready", extra={"mcp_server_url": settings.mcp_server_url, "llm": settings.llm_enabled})
+        logger.info(
+            "backend ready", extra={"mcp_server_url": settings.mcp_server_url, "llm": settings.llm_enabled}
+        )
         try:
             yield
         finally:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uvicorn
-
 from taskflow_backend.core.logging import configure_logging
+
 from taskflow_mcp.app import create_app
 from taskflow_mcp.config import McpSettings
 

@@ -12,9 +12,9 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-
 from taskflow_backend.db.engine import create_engine, create_session_factory
 from taskflow_backend.db.migrate import upgrade_when_reachable
+
 from taskflow_mcp import __version__
 from taskflow_mcp.config import McpSettings
 from taskflow_mcp.tools import SessionSource, register_tools
@@ -32,11 +32,9 @@ def create_app(settings: McpSettings) -> Starlette:
     )
     register_tools(server, sessions)
 
-    @server.custom_route("/health", methods=["GET"])
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    @server.custom_route("/ready", methods=["GET"])
     async def ready(request: Request) -> JSONResponse:
         try:
             async with sessions() as session:
@@ -44,6 +42,9 @@ def create_app(settings: McpSettings) -> Starlette:
         except Exception as exc:
             return JSONResponse({"status": "not ready", "database": str(exc)}, status_code=503)
         return JSONResponse({"status": "ready", "database": "ok"})
+
+    server.custom_route("/health", methods=["GET"])(health)
+    server.custom_route("/ready", methods=["GET"])(ready)
 
     app = server.streamable_http_app(
         streamable_http_path="/mcp",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pydantic import BaseModel
-
 from taskflow_backend.schemas.tasks import TaskRead
 
 

@@ -10,11 +10,11 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from taskflow_backend.crud import tasks as crud
 from taskflow_backend.crud.tasks import TaskStatus
 from taskflow_backend.db.models import Task
 from taskflow_backend.schemas.tasks import Description, TaskRead, Title
+
 from taskflow_mcp.results import DeletedTask, TaskList
 
 UserId = Annotated[uuid.UUID, Field(description="The id of the user whose tasks these are")]
@@ -53,12 +53,13 @@ def register_tools(server: MCPServer, sessions: SessionSource) -> None:
                 raise ToolError(f"unknown user {user_id}") from exc
 
     @server.tool()
-    async def list_tasks(
-        user_id: UserId, status: Literal["all", "pending", "completed"] = "all"
-    ) -> TaskList:
+    async def list_tasks(user_id: UserId, status: Literal["all", "pending", "completed"] = "all") -> TaskList:
         """List the user's tasks: all of them, or only the pending or completed ones."""
         async with sessions() as session:
-            tasks = [TaskRead.model_validate(t) for t in await crud.list_tasks(session, user_id, TaskStatus(status))]
+            tasks = [
+                TaskRead.model_validate(t)
+                for t in await crud.list_tasks(session, user_id, TaskStatus(status))
+            ]
         return TaskList(status=status, count=len(tasks), tasks=tasks)
 
     @server.tool()

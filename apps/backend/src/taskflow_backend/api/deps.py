@@ -45,7 +45,9 @@ def get_path_user(
     if credentials is None:
         raise _unauthorized("missing bearer token")
     try:
-        token_user = decode_access_token(credentials.credentials, services.settings.jwt_secret.get_secret_value())
+        token_user = decode_access_token(
+            credentials.credentials, services.settings.jwt_secret.get_secret_value()
+        )
     except InvalidTokenError as exc:
         raise _unauthorized(f"invalid token: {exc}") from exc
     if user_id != str(token_user):

@@ -50,7 +50,10 @@ class BodySizeLimitMiddleware:
             if not length.isdigit() or int(length) > MAX_BODY_BYTES:
                 detail = f"request body must be at most {MAX_BODY_BYTES} bytes with a valid Content-Length"
                 body = json.dumps({"detail": detail}).encode()
-                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+                headers = [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ]
                 status = 413 if length.isdigit() else 400
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})

@@ -19,20 +19,20 @@ from taskflow_backend.crud.tasks import TaskStatus
 from taskflow_backend.mcp_client.client import McpToolError
 
 HELP = (
-    "I can manage your tasks. Try: \"add a task to buy milk\", \"what's pending?\", "
+    'I can manage your tasks. Try: "add a task to buy milk", "what\'s pending?", '
     '"show completed tasks", "mark task 3 as complete", "rename task 2 to call mom", '
     '"delete the meeting task".'
 )
 
 
-class _Unresolved(Exception):
+class _UnresolvedError(Exception):
     """The reference matched no task, or more than one; the message says which."""
 
 
 async def execute(intent: Intent, tools: RecordingToolbox) -> str:
     try:
         return await _execute(intent, tools)
-    except (McpToolError, _Unresolved) as exc:
+    except (McpToolError, _UnresolvedError) as exc:
         return f"Sorry, I couldn't do that: {exc}."
 
 
@@ -73,10 +73,10 @@ async def _resolve(ref: TaskRef, tools: RecordingToolbox, prefer_completed: bool
         matches = [task for task in matches if task["completed"] == prefer_completed] or matches
     candidates = exact or matches
     if not candidates:
-        raise _Unresolved(f'no task matches "{ref}"')
+        raise _UnresolvedError(f'no task matches "{ref}"')
     if len(candidates) > 1:
         listed = ", ".join(f"{task['id']} ({task['title']})" for task in candidates[:5])
-        raise _Unresolved(f'"{ref}" matches several tasks: {listed}; say which by number')
+        raise _UnresolvedError(f'"{ref}" matches several tasks: {listed}; say which by number')
     return int(candidates[0]["id"])
 
 

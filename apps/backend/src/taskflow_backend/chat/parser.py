@@ -78,9 +78,12 @@ _ADD = [
     re.compile(r"^i\s+(?:need|have|want)\s+to\s+(?P<title>.+)$", _FLAGS),
 ]
 _LIST_CUES = re.compile(
-    r"\b(?:list|show|display|view|see|what|which|whats|what's|tasks?|todos?|pending|completed|done|left)\b", _FLAGS
+    r"\b(?:list|show|display|view|see|what|which|whats|what's|tasks?|todos?|pending|completed|done|left)\b",
+    _FLAGS,
 )
-_PENDING_CUES = re.compile(r"\b(?:pending|incomplete|open|left|remaining|outstanding|unfinished|to ?do)\b", _FLAGS)
+_PENDING_CUES = re.compile(
+    r"\b(?:pending|incomplete|open|left|remaining|outstanding|unfinished|to ?do)\b", _FLAGS
+)
 _COMPLETED_CUES = re.compile(r"\b(?:completed|complete|done|finished)\b", _FLAGS)
 _POLITE_PREFIX = re.compile(r"^(?:please|pls|can you|could you|would you|hey|ok|okay)[\s,]+", re.IGNORECASE)
 _TASK_ID = re.compile(r"^(?:the\s+)?(?:task|item|todo|number|no\.?)?\s*#?\s*(?P<id>\d{1,9})$", re.IGNORECASE)

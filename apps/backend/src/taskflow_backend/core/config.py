@@ -40,7 +40,7 @@ class Settings(DatabaseSettings):
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
     llm_timeout_seconds: float = Field(default=20.0, gt=0)
-    graceful_shutdown_seconds: float = Field(default=20.0, ge=0)
+    graceful_shutdown_seconds: int = Field(default=20, ge=0)
     access_log: bool = True
     run_migrations: bool = True
 

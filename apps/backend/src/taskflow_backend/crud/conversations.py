@@ -20,13 +20,17 @@ async def conversation_exists(session: AsyncSession, user_id: uuid.UUID, convers
 async def recent_messages(session: AsyncSession, conversation_id: int, limit: int = 20) -> Sequence[Message]:
     """The conversation's last `limit` messages, oldest first."""
     query = (
-        select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id.desc()).limit(limit)
+        select(Message)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.id.desc())
+        .limit(limit)
     )
     return list(reversed((await session.scalars(query)).all()))
 
 
 async def save_turn(
     session: AsyncSession,
+    *,
     user_id: uuid.UUID,
     conversation_id: int | None,
     user_message: str,

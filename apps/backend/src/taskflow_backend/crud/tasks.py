@@ -46,7 +46,9 @@ async def create_task(session: AsyncSession, user_id: uuid.UUID, title: str, des
     return task
 
 
-async def _update(session: AsyncSession, user_id: uuid.UUID, task_id: int, values: dict[str, Any]) -> Task | None:
+async def _update(
+    session: AsyncSession, user_id: uuid.UUID, task_id: int, values: dict[str, Any]
+) -> Task | None:
     statement = (
         update(Task)
         .where(Task.user_id == user_id, Task.id == task_id)

@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from taskflow_backend.core.config import DatabaseSettings
+from taskflow_backend.core.logging import configure_logging
 from taskflow_backend.db.engine import async_database_url
 
 # Any fixed 64-bit number works, as long as nothing else in this database uses it.
@@ -73,9 +75,6 @@ async def upgrade_when_reachable(database_url: str, timeout_seconds: float) -> N
 
 def main() -> None:
     """`python -m taskflow_backend.db.migrate`: migrate and exit (e.g. from an init container)."""
-    from taskflow_backend.core.config import DatabaseSettings
-    from taskflow_backend.core.logging import configure_logging
-
     settings = DatabaseSettings()  # type: ignore[call-arg]  # DATABASE_URL comes from the environment
     configure_logging(settings.log_level)
     asyncio.run(upgrade_to_head(settings.database_url.get_secret_value()))

@@ -70,7 +70,9 @@ class McpTaskClient:
             raise McpUnavailableError(str(exc), max(math.ceil(exc.retry_after), 1)) from exc
         try:
             with anyio.fail_after(self._total_timeout):
-                transport = streamable_http_client(self._url, http_client=self._http, terminate_on_close=False)
+                transport = streamable_http_client(
+                    self._url, http_client=self._http, terminate_on_close=False
+                )
                 async with Client(transport, mode=PROTOCOL_VERSION) as client:
                     result = await client.call_tool(name, arguments)
         except Exception as exc:

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, HTTPException, status
 from starlette.concurrency import run_in_threadpool
 
-from taskflow_backend.api.deps import SessionDep, ServicesDep
+from taskflow_backend.api.deps import ServicesDep, SessionDep
 from taskflow_backend.core.security import create_access_token, hash_password, verify_password
 from taskflow_backend.crud.users import EmailTakenError, create_user, get_user_by_email
 from taskflow_backend.schemas.auth import LoginRequest, SignupRequest, TokenResponse
@@ -48,5 +48,7 @@ async def login(body: LoginRequest, session: SessionDep, services: ServicesDep) 
 
 def _token_for(user_id: uuid.UUID, services: Services) -> TokenResponse:
     settings = services.settings
-    token = create_access_token(user_id, settings.jwt_secret.get_secret_value(), settings.access_token_ttl_seconds)
+    token = create_access_token(
+        user_id, settings.jwt_secret.get_secret_value(), settings.access_token_ttl_seconds
+    )
     return TokenResponse(access_token=token, user_id=user_id)

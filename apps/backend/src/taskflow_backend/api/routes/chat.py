@@ -34,7 +34,9 @@ async def chat(body: ChatRequest, user: PathUser, services: ServicesDep) -> Chat
     if body.conversation_id is not None:
         async with services.sessions() as session:
             if not await conversation_exists(session, user, body.conversation_id):
-                raise HTTPException(status.HTTP_404_NOT_FOUND, f"conversation {body.conversation_id} not found")
+                raise HTTPException(
+                    status.HTTP_404_NOT_FOUND, f"conversation {body.conversation_id} not found"
+                )
             if services.settings.llm_enabled:
                 history = [(m.role, m.content) for m in await recent_messages(session, body.conversation_id)]
 
@@ -56,5 +58,12 @@ async def chat(body: ChatRequest, user: PathUser, services: ServicesDep) -> Chat
 
     records = [call.model_dump(mode="json") for call in tools.calls]
     async with services.sessions() as session:
-        conversation_id = await save_turn(session, user, body.conversation_id, body.message, reply, records)
+        conversation_id = await save_turn(
+            session,
+            user_id=user,
+            conversation_id=body.conversation_id,
+            user_message=body.message,
+            reply=reply,
+            tool_calls=records,
+        )
     return ChatResponse(conversation_id=conversation_id, response=reply, tool_calls=tools.calls)

@@ -27,7 +27,9 @@ async def readyz(services: ServicesDep) -> JSONResponse:
             async with services.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
     except Exception as exc:
-        return JSONResponse({"status": "not ready", "database": str(exc) or type(exc).__name__}, status_code=503)
+        return JSONResponse(
+            {"status": "not ready", "database": str(exc) or type(exc).__name__}, status_code=503
+        )
     return JSONResponse({"status": "ready", "database": "ok"})
 
 

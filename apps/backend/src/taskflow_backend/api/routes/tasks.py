@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
@@ -21,7 +22,10 @@ _AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorResponse, "description": "Missing, invalid or expired token"},
     403: {"model": ErrorResponse, "description": "The path names another user"},
 }
-_TASK_RESPONSES = {**_AUTH_RESPONSES, 404: {"model": ErrorResponse, "description": "No such task for this user"}}
+_TASK_RESPONSES = {
+    **_AUTH_RESPONSES,
+    404: {"model": ErrorResponse, "description": "No such task for this user"},
+}
 
 router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"], responses=_AUTH_RESPONSES)
 
@@ -32,31 +36,34 @@ def _found(task: Task | None, task_id: int) -> Task:
     return task
 
 
-@router.get("")
+# Handlers return ORM rows; FastAPI turns them into TaskRead once, through response_model.
+
+
+@router.get("", response_model=list[TaskRead])
 async def list_tasks(
     user: PathUser,
     session: SessionDep,
     status_filter: Annotated[TaskStatus, Query(alias="status")] = TaskStatus.ALL,
-) -> list[TaskRead]:
-    return [TaskRead.model_validate(task) for task in await crud.list_tasks(session, user, status_filter)]
+) -> Sequence[Task]:
+    return await crud.list_tasks(session, user, status_filter)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
-async def create_task(body: TaskCreate, user: PathUser, session: SessionDep) -> TaskRead:
-    return TaskRead.model_validate(await crud.create_task(session, user, body.title, body.description))
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=TaskRead)
+async def create_task(body: TaskCreate, user: PathUser, session: SessionDep) -> Task:
+    return await crud.create_task(session, user, body.title, body.description)
 
 
-@router.get("/{task_id}", responses=_TASK_RESPONSES)
-async def get_task(task_id: TaskId, user: PathUser, session: SessionDep) -> TaskRead:
-    return TaskRead.model_validate(_found(await crud.get_task(session, user, task_id), task_id))
+@router.get("/{task_id}", responses=_TASK_RESPONSES, response_model=TaskRead)
+async def get_task(task_id: TaskId, user: PathUser, session: SessionDep) -> Task:
+    return _found(await crud.get_task(session, user, task_id), task_id)
 
 
-@router.put("/{task_id}", responses=_TASK_RESPONSES)
-async def update_task(task_id: TaskId, body: TaskUpdate, user: PathUser, session: SessionDep) -> TaskRead:
+@router.put("/{task_id}", responses=_TASK_RESPONSES, response_model=TaskRead)
+async def update_task(task_id: TaskId, body: TaskUpdate, user: PathUser, session: SessionDep) -> Task:
     task = await crud.update_task(
         session, user, task_id, title=body.title, description=body.description, completed=body.completed
     )
-    return TaskRead.model_validate(_found(task, task_id))
+    return _found(task, task_id)
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_TASK_RESPONSES)
@@ -65,6 +72,6 @@ async def delete_task(task_id: TaskId, user: PathUser, session: SessionDep) -> R
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.patch("/{task_id}/complete", responses=_TASK_RESPONSES)
-async def toggle_complete(task_id: TaskId, user: PathUser, session: SessionDep) -> TaskRead:
-    return TaskRead.model_validate(_found(await crud.toggle_completed(session, user, task_id), task_id))
+@router.patch("/{task_id}/complete", responses=_TASK_RESPONSES, response_model=TaskRead)
+async def toggle_complete(task_id: TaskId, user: PathUser, session: SessionDep) -> Task:
+    return _found(await crud.toggle_completed(session, user, task_id), task_id)
