@@ -52,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     except ClusterError as error:
         print(error.render(), file=sys.stderr)
         return 2
+    except OSError as error:
+        # the host refused something (permissions, a busy device): say what, without a traceback
+        print(f"error: {error}", file=sys.stderr)
+        print("fix: run as root on a Linux host; `status` shows what is running", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted; run `up` again to continue or `down` to clean up", file=sys.stderr)
         return 130

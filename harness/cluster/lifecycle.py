@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import cgroups, component, mounts, network
+from . import cgroups, component, mounts, network, preflight, usage
 from .actions import Action
 from .build import ensure_core
 from .context import Context, load_manifest, start_order
@@ -34,6 +34,7 @@ def addon_actions() -> list[Action]:
 
 
 def up(layout: Layout | None = None, with_addons: bool = True) -> Path:
+    preflight.require_root()
     ctx = Context(layout or Layout.default())
     _record_containerd_run(ctx)
     steps = CORE_ACTIONS + (addon_actions() if with_addons else [])
@@ -93,6 +94,7 @@ def _kill_containers(ctx: Context) -> None:
 
 def down(layout: Layout | None = None) -> list[str]:
     """Tear everything down; returns problems that need a person (empty when clean)."""
+    preflight.require_root()
     ctx = Context(layout or Layout.default())
     layout = ctx.layout
     manifest = load_manifest(layout)
@@ -145,6 +147,7 @@ def _veths_on_bridge() -> list[str]:
 
 def status(layout: Layout | None = None) -> tuple[bool, str]:
     """(all running, human-readable report)."""
+    preflight.require_root()
     ctx = Context(layout or Layout.default())
     layout = ctx.layout
     lines: list[str] = []
@@ -170,6 +173,9 @@ def status(layout: Layout | None = None) -> tuple[bool, str]:
         reason = node_ready_reason(ctx)
         lines.append(f"  {'node':<26} {'Ready' if reason is None else reason}")
         healthy = healthy and reason is None
+    rss = usage.rss_by_part(layout, load_manifest(layout).get("cgroup_root"))
+    biggest = ", ".join(f"{k} {v // 1024}" for k, v in sorted(rss.items(), key=lambda kv: -kv[1])[:4])
+    lines.append(f"  {'memory (RSS)':<26} {sum(rss.values()) // 1024} MiB in all (MiB: {biggest}, ...)")
     lines.insert(0, f"cluster: {'up' if healthy else 'DEGRADED'} (state {layout.state})")
     lines.append(f"kubeconfig: {layout.admin_kubeconfig}")
     lines.append(f"kubectl:    {layout.kubectl_link}")

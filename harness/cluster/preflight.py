@@ -71,10 +71,10 @@ def require_free_ports(layout: Layout, net: Network = NETWORK) -> None:
     for port, wanted_by in listen_ports(net).items():
         for owner, pid in listeners.get(port, []):
             if pid not in ours:
-                clashes.append(f"port {port} (needed by {wanted_by}) is used by {owner} pid {pid}")
+                clashes.append(f"  - port {port} (for {wanted_by}) is used by {owner} pid {pid}")
     if clashes:
         raise ClusterError(
-            "; ".join(clashes),
+            "ports the cluster needs are in use:\n" + "\n".join(clashes),
             "stop those processes (if they are a crashed cluster's, `python -m harness.cluster down` "
             "cannot know them: stop them by hand), then run `up` again",
         )
