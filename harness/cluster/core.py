@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from . import build, cgroups, configs, deps, network, pki, preflight
+from . import build, cgroups, component, configs, deps, network, pki, preflight
 from . import core_components as cc
 from .actions import Action
 from .context import Context
@@ -51,10 +51,16 @@ def _configs(ctx: Context) -> None:
 
 
 def _cgroups(ctx: Context) -> None:
-    # Reuse the recorded root: a later `up` may run in another cgroup of the same host.
-    root = ctx.recorded("cgroup_root")
-    if root is None:
+    # While the kubelet runs, its root stays (a later `up` may run in another cgroup). A fresh
+    # start (e.g. after a reboot or in another session) moves below the current cgroup.
+    recorded = ctx.recorded("cgroup_root")
+    if recorded is not None and component.running(ctx.layout, "kubelet") is not None:
+        root = recorded
+    else:
         root = cgroups.choose_root()
+        if recorded is not None and recorded != root:
+            cgroups.remove_tree(recorded, ctx.recorded("cgroup_dirs_created", []))
+            ctx.record("cgroup_dirs_created", [])
         ctx.record("cgroup_root", root)
     created = cgroups.ensure_root(root)
     if created:
