@@ -1,10 +1,10 @@
 """Fixtures for the browser tests: the built frontend in front of the real stack, and Chromium.
 
 Builds on tests/apps/conftest.py (PostgreSQL, MCP server, backend). Session-scoped:
-- ``chromium_executable``  Debian's Chromium; every browser test is skipped, with the reason,
-                           where it is missing (the CI bootstrap installs it).
+- ``chromium_executable``  Debian's Chromium (browser tests also skip up front, with the reason,
+                           where it is missing; the CI bootstrap installs it).
 - ``frontend_build``       ``apps/frontend/.next/standalone``, rebuilt (``npm ci`` + ``npm run build``)
-                           only when the sources or the lockfile changed since the last build.
+                           only when the sources or the lockfile changed; skipped without node/npm.
 - ``start_frontend``       factory: ``start_frontend(backend_url)`` runs the standalone server in
                            front of any backend; stopped at session end.
 - ``frontend_url``         the frontend in front of the session's backend.
@@ -21,22 +21,8 @@ from pathlib import Path
 
 import pytest
 from app_processes import AppProcess, free_port
-from frontend_stack import FrontendBuildError, FrontendProcess, build_frontend
+from frontend_stack import CHROMIUM, CHROMIUM_ARGS, FrontendBuildError, FrontendProcess, build_frontend
 from playwright.sync_api import Browser, Page, sync_playwright
-
-CHROMIUM = Path("/usr/bin/chromium")
-# Flags that keep Chromium off the network here: without the background-networking ones it
-# tries Google's hosts at every start and this machine refuses them.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="session")
@@ -47,8 +33,7 @@ def chromium_executable() -> Path:
 
 
 @pytest.fixture(scope="session")
-def frontend_build(chromium_executable: Path, app_logs: Path) -> Path:
-    # Depends on the browser so that a host without Chromium skips before building anything.
+def frontend_build(app_logs: Path) -> Path:
     for tool in ("node", "npm"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is missing: the frontend is built and run with the host's Node.js")

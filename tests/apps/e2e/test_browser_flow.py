@@ -15,10 +15,14 @@ from typing import Any
 import httpx
 import pytest
 from app_processes import AppProcess, SignedUpUser, free_port
-from frontend_stack import FrontendProcess
+from frontend_stack import CHROMIUM, FrontendProcess
 from playwright.sync_api import Page, expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    # Skip before any fixture builds or starts anything.
+    pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing: install Debian's chromium"),
+]
 
 PASSWORD = "correct-horse-battery"
 # The app's own alerts; Next.js keeps an empty role=alert route announcer on every page.
