@@ -6,6 +6,7 @@ packages built from it. Add-ons declare their own GoBuild and call ensure_built(
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -97,6 +98,17 @@ def go_binary() -> str:
 
 def ensure_built(build: GoBuild, layout: Layout) -> Path:
     """Return the output dir, building into it first when any binary is missing."""
+    if build.is_built(layout):
+        return build.out_dir(layout)
+    # Two `up`s at once (a test run and a person) must not build into the same .partial dir:
+    # the second waits for the first and then finds the binaries.
+    layout.bin_root.mkdir(parents=True, exist_ok=True)
+    with (layout.bin_root / f".{build.name}-{build.version}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_locked(build, layout)
+
+
+def _build_locked(build: GoBuild, layout: Layout) -> Path:
     out = build.out_dir(layout)
     if build.is_built(layout):
         return out
