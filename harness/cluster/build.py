@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import locks
 from .errors import ClusterError
 from .paths import CLUSTER_SRC, Layout
 from .settings import ETCD_VERSION, KUBERNETES_VERSION
@@ -112,6 +113,13 @@ def _build_locked(build: GoBuild, layout: Layout) -> Path:
     out = build.out_dir(layout)
     if build.is_built(layout):
         return out
+    with locks.held(out.with_name(out.name + ".lock"), f"the build of {build.name} {build.version}"):
+        if build.is_built(layout):  # another process built it while we waited
+            return out
+        return _build(build, layout, out)
+
+
+def _build(build: GoBuild, layout: Layout, out: Path) -> Path:
     layout.logs.mkdir(parents=True, exist_ok=True)
     log = layout.cache / "build-logs" / f"{build.name}-{build.version}.log"
     log.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import cgroups, component, mounts, network, preflight, usage
+from . import cgroups, component, locks, mounts, network, preflight, usage
 from .actions import Action
 from .build import ensure_core
 from .context import Context, load_manifest, start_order
@@ -35,7 +35,13 @@ def addon_actions() -> list[Action]:
 
 def up(layout: Layout | None = None, with_addons: bool = True) -> Path:
     preflight.require_root()
-    ctx = Context(layout or Layout.default())
+    layout = layout or Layout.default()
+    with locks.held(layout.lifecycle_lock, "another `up`/`down`"):
+        return _up(layout, with_addons)
+
+
+def _up(layout: Layout, with_addons: bool) -> Path:
+    ctx = Context(layout)
     _record_containerd_run(ctx)
     steps = CORE_ACTIONS + (addon_actions() if with_addons else [])
     for step in steps:
@@ -95,7 +101,13 @@ def _kill_containers(ctx: Context) -> None:
 def down(layout: Layout | None = None) -> list[str]:
     """Tear everything down; returns problems that need a person (empty when clean)."""
     preflight.require_root()
-    ctx = Context(layout or Layout.default())
+    layout = layout or Layout.default()
+    with locks.held(layout.lifecycle_lock, "another `up`/`down`"):
+        return _down(layout)
+
+
+def _down(layout: Layout) -> list[str]:
+    ctx = Context(layout)
     layout = ctx.layout
     manifest = load_manifest(layout)
     problems: list[str] = []

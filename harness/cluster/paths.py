@@ -37,6 +37,11 @@ class Layout:
         return self.cache / "bin"
 
     @property
+    def lifecycle_lock(self) -> Path:
+        """Held by `up` and `down` for their whole run (in the cache: it outlives the state)."""
+        return self.cache / "cluster.lock"
+
+    @property
     def kubectl_link(self) -> Path:
         """Stable path a person (and the harness) can run, whatever the version."""
         return self.bin_root / "kubectl"
