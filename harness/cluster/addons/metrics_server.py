@@ -36,8 +36,10 @@ def start(ctx: Context) -> None:
                 f"--kubelet-certificate-authority={ca}",
                 "--kubelet-preferred-address-types=InternalIP",
                 "--kubelet-use-node-status-port",
-                # the shortest resolution metrics-server allows: HPA reacts sooner
+                # the shortest resolution metrics-server allows (HPA reacts sooner); it must
+                # exceed the kubelet timeout, which a local kubelet never needs at 10s
                 "--metric-resolution=10s",
+                "--kubelet-request-timeout=5s",
                 "--v=1",
             ],
             ready=http_ok(f"https://{ctx.net.node_ip}:{port}/livez", ca=ca),
