@@ -8,14 +8,26 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
+import anyio
 import httpx
+
+T = TypeVar("T")
 
 START_TIMEOUT_SECONDS = float(os.environ.get("TASKFLOW_TEST_START_TIMEOUT", "90"))
 STOP_TIMEOUT_SECONDS = 30.0
+
+
+def run_async(function: Callable[..., Awaitable[T]], *args: object) -> T:
+    """anyio.run in a thread of its own: Playwright's sync API (tests/apps/e2e) keeps an event loop
+    running in the main thread for the whole session, where a second one cannot start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, function, *args).result()
 
 
 def free_port() -> int:

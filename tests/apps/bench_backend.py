@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from app_processes import AppProcess, free_port
+from app_processes import AppProcess, free_port, run_async
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "50"))
@@ -192,8 +192,8 @@ def test_backend_bench(
     backend = start_backend(database_url, f"http://127.0.0.1:{free_port()}/mcp", **quiet)
     assert backend.process is not None
     pid = backend.process.pid
-    results = asyncio.run(_rest_bench(backend.base_url, pid))
-    results.append(asyncio.run(_chat_down_bench(backend.base_url, pid)))
+    results = run_async(_rest_bench, backend.base_url, pid)
+    results.append(run_async(_chat_down_bench, backend.base_url, pid))
     with capsys.disabled():
         load = os.getloadavg()[0]
         cpus = os.cpu_count()

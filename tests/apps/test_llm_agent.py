@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import anyio
 import httpx
+from app_processes import run_async
 from taskflow_backend.chat.agent import ChatAgent
 from taskflow_backend.chat.llm import LlmAgent
 from taskflow_backend.chat.tools import RecordingToolbox
@@ -58,7 +58,7 @@ def test_model_tool_calls_go_to_the_tools_with_the_user_id() -> None:
             agent = ChatAgent(LlmAgent(http, "test-model"))
             return await agent.reply("add a task to buy milk", [], RecordingToolbox(tools, "user-1"))
 
-    assert anyio.run(run) == "Added buy milk."
+    assert run_async(run) == "Added buy milk."
     assert tools.calls == [("add_task", {"user_id": "user-1", "title": "buy milk"})]
     assert requests[0]["model"] == "test-model"
     assert {tool["function"]["name"] for tool in requests[0]["tools"]} >= {"add_task", "list_tasks"}
@@ -74,5 +74,5 @@ def test_a_failing_model_falls_back_to_the_parser() -> None:
             agent = ChatAgent(LlmAgent(http, "test-model"))
             return await agent.reply("add a task to buy milk", [], RecordingToolbox(tools, "user-1"))
 
-    assert anyio.run(run) == "Added task 1: buy milk."
+    assert run_async(run) == "Added task 1: buy milk."
     assert tools.calls == [("add_task", {"user_id": "user-1", "title": "buy milk"})]

@@ -6,10 +6,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import anyio
 import httpx
 import pytest
-from app_processes import AppProcess, SignedUpUser
+from app_processes import AppProcess, SignedUpUser, run_async
 from mcp.client import Client
 from mcp_types import CallToolResult
 
@@ -25,7 +24,7 @@ def _call(mcp_server: AppProcess, name: str, arguments: dict[str, Any]) -> CallT
     async def call(client: Client) -> CallToolResult:
         return await client.call_tool(name, arguments)
 
-    result: CallToolResult = anyio.run(_with_client, mcp_server.base_url + "/mcp", call)
+    result: CallToolResult = run_async(_with_client, mcp_server.base_url + "/mcp", call)
     return result
 
 
@@ -44,7 +43,7 @@ def test_lists_the_five_task_tools_each_taking_user_id(mcp_server: AppProcess) -
     async def list_tools(client: Client) -> Any:
         return (await client.list_tools()).tools
 
-    tools = anyio.run(_with_client, mcp_server.base_url + "/mcp", list_tools)
+    tools = run_async(_with_client, mcp_server.base_url + "/mcp", list_tools)
     assert {tool.name for tool in tools} == TOOLS
     for tool in tools:
         assert "user_id" in tool.input_schema["required"], tool.name

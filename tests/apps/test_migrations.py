@@ -9,7 +9,7 @@ from importlib.resources import files
 import psycopg
 from app_processes import AppProcess
 
-REPLICAS = 4
+REPLICAS = 3
 
 
 def _head_revision() -> str:
