@@ -7,7 +7,9 @@ so the fast suite never touches a cluster.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+import secrets
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -111,24 +113,36 @@ def provider(pytestconfig: pytest.Config) -> Provider:
         raise pytest.UsageError(str(error)) from None
 
 
+@contextmanager
+def progress_shown(config: pytest.Config) -> Iterator[None]:
+    """Let long set-up steps (cluster start, image builds, rollout) print progress as they go."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is None:
+        yield
+        return
+    with capture.global_and_fixture_disabled():
+        yield
+
+
 @pytest.fixture(scope="session")
 def taskflow(pytestconfig: pytest.Config, provider: Provider, run_dir: Path) -> Generator[object, None, None]:
     """Taskflow deployed from manifests/ into its own namespace; removed afterwards unless --keep."""
     from harness.deploy import deploy_taskflow, remove_taskflow  # noqa: PLC0415
 
-    namespace = pytestconfig.getoption("namespace") or f"taskflow-{run_dir.name.split('-')[1]}"
-    try:
-        kubeconfig = provider.ensure_up()
-    except UserError as error:
-        pytest.skip(f"no cluster: {error}")
-    pytestconfig.stash[CONTEXT_KEY].update({"namespace": namespace, "kubeconfig": str(kubeconfig)})
-    sabotage_name = pytestconfig.getoption("sabotage")
-    mutate = None
-    if sabotage_name:
-        sabotage = sabotage_named(sabotage_name)
-        pytestconfig.stash[CONTEXT_KEY]["sabotage"] = f"{sabotage.name}: {sabotage.description}"
-        mutate = sabotage.apply
-    deployment = deploy_taskflow(provider, kubeconfig, namespace, run_dir, mutate)
+    namespace = pytestconfig.getoption("namespace") or f"taskflow-{secrets.token_hex(3)}"
+    with progress_shown(pytestconfig):
+        try:
+            kubeconfig = provider.ensure_up()
+        except UserError as error:
+            pytest.skip(f"no cluster: {error}")
+        pytestconfig.stash[CONTEXT_KEY].update({"namespace": namespace, "kubeconfig": str(kubeconfig)})
+        sabotage_name = pytestconfig.getoption("sabotage")
+        mutate = None
+        if sabotage_name:
+            sabotage = sabotage_named(sabotage_name)
+            pytestconfig.stash[CONTEXT_KEY]["sabotage"] = f"{sabotage.name}: {sabotage.description}"
+            mutate = sabotage.apply
+        deployment = deploy_taskflow(provider, kubeconfig, namespace, run_dir, mutate)
     try:
         yield deployment
     finally:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from app_processes import AppProcess, SignedUpUser, free_port
-from frontend_stack import CHROMIUM, FrontendProcess
+from frontend_stack import CHROMIUM, FRONTEND_DIR, FrontendProcess
 from playwright.sync_api import Page, expect
 
 pytestmark = [
@@ -27,6 +27,11 @@ pytestmark = [
 PASSWORD = "correct-horse-battery"
 # The app's own alerts; Next.js keeps an empty role=alert route announcer on every page.
 ALERT = "[role=alert]:not(#__next-route-announcer__)"
+# axe-core, from the frontend's own dev dependencies (installed by the build fixture).
+AXE = FRONTEND_DIR / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN = """async () => (await axe.run(document, { resultTypes: ["violations"] })).violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)"""
 
 
 def sign_up_through_ui(page: Page, frontend_url: str) -> str:
@@ -40,6 +45,13 @@ def sign_up_through_ui(page: Page, frontend_url: str) -> str:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
     return email
+
+
+def serious_accessibility_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    violations: list[str] = page.evaluate(AXE_RUN)
+    return violations
 
 
 def stored_session(page: Page) -> dict[str, Any]:
@@ -110,6 +122,8 @@ def test_sign_up_manage_tasks_and_chat(
     expect(milk).not_to_be_checked()
     assert any(task["title"] == "buy milk" for task in tasks_on_server(page, backend_url))
 
+    assert serious_accessibility_violations(page) == []
+
     shot = tmp_path / "taskflow-tasks-and-chat.png"
     page.screenshot(path=str(shot), full_page=True)
     print(f"screenshot: {shot}")
@@ -136,6 +150,7 @@ def test_wrong_password_and_taken_email_are_explained(
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Log in").click()
     expect(page.locator(ALERT)).to_have_text("Wrong email or password.")
+    assert serious_accessibility_violations(page) == []
 
     page.goto(frontend_url + "/signup")
     page.get_by_label("Email").fill(user.email)
