@@ -40,7 +40,7 @@ export default function ChatPanel({ session, onError, onTasksChanged }: ChatPane
   const [retryUntil, setRetryUntil] = useState<number | null>(null);
   const [now, setNow] = useState(() => Date.now());
   const nextId = useRef(1);
-  const logEnd = useRef<HTMLLIElement>(null);
+  const log = useRef<HTMLDivElement>(null);
 
   // Tick once a second while the assistant is known to be unavailable, for the countdown.
   useEffect(() => {
@@ -56,8 +56,10 @@ export default function ChatPanel({ session, onError, onTasksChanged }: ChatPane
     return () => window.clearInterval(timer);
   }, [retryUntil]);
 
+  // Keep the newest message in view; scrolls the log only, never the page.
   useEffect(() => {
-    logEnd.current?.scrollIntoView({ block: "nearest" });
+    const element = log.current;
+    if (element) element.scrollTop = element.scrollHeight;
   }, [messages, sending]);
 
   const secondsLeft = retryUntil === null ? 0 : Math.max(0, Math.ceil((retryUntil - now) / 1000));
@@ -123,26 +125,27 @@ export default function ChatPanel({ session, onError, onTasksChanged }: ChatPane
         )}
       </div>
 
-      <ol className="chat-log" role="log" aria-label="Conversation" aria-live="polite">
-        {messages.length === 0 && (
-          <li className="muted chat-empty">
-            Ask me to manage your tasks, for example: {EXAMPLES.map((example) => `“${example}”`).join(", ")}.
-          </li>
-        )}
-        {messages.map((message) => (
-          <li key={message.id} className={`bubble ${message.role}`}>
-            <span className="visually-hidden">{message.role === "user" ? "You:" : "Assistant:"}</span>
-            <p>{message.text}</p>
-            {message.tools.length > 0 && <p className="tools">Used {message.tools.join(", ")}</p>}
-          </li>
-        ))}
-        {sending && (
-          <li className="bubble assistant pending" aria-label="Assistant is typing">
-            <p>…</p>
-          </li>
-        )}
-        <li ref={logEnd} aria-hidden="true" className="log-end" />
-      </ol>
+      <div className="chat-log" role="log" aria-label="Conversation" ref={log}>
+        <ol>
+          {messages.length === 0 && (
+            <li className="muted chat-empty">
+              Ask me to manage your tasks, for example: {EXAMPLES.map((example) => `“${example}”`).join(", ")}.
+            </li>
+          )}
+          {messages.map((message) => (
+            <li key={message.id} className={`bubble ${message.role}`}>
+              <span className="visually-hidden">{message.role === "user" ? "You:" : "Assistant:"}</span>
+              <p>{message.text}</p>
+              {message.tools.length > 0 && <p className="tools">Used {message.tools.join(", ")}</p>}
+            </li>
+          ))}
+          {sending && (
+            <li className="bubble assistant pending" aria-label="Assistant is typing">
+              <p>…</p>
+            </li>
+          )}
+        </ol>
+      </div>
 
       {waiting && (
         <p className="error" role="alert">
