@@ -1,0 +1,80 @@
+"""SC-003: a person uses Taskflow in a real browser through the TLS ingress, without errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.deploy import Deployment
+from harness.ingress_client import INGRESS_HOST
+from harness.recorder import EvidenceRecorder
+
+CHECK = "sign up, add, complete and delete a task, and chat, in Chromium through the ingress"
+
+
+@pytest.fixture
+def page_through_ingress(deployment: Deployment, evidence: EvidenceRecorder) -> Iterator[object]:
+    try:
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+        from harness.browser import CHROMIUM, launch_chromium  # noqa: PLC0415
+    except ImportError as error:
+        evidence.skip("SC-003", CHECK, f"playwright is not installed ({error})")
+    if not CHROMIUM.is_file():
+        evidence.skip(
+            "SC-003", CHECK, f"{CHROMIUM} is missing: install Debian's chromium (.ci/bootstrap does)"
+        )
+    endpoint = deployment.ingress
+    with sync_playwright() as playwright:
+        browser = launch_chromium(
+            playwright, host_rules=f"MAP {INGRESS_HOST}:443 {endpoint.address}:{endpoint.port}"
+        )
+        # The run's certificate is self-signed; FR-003 checks it is the one served for this host.
+        context = browser.new_context(ignore_https_errors=True, viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(20_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+@pytest.mark.criterion("SC-003")
+def test_user_journey_in_browser(
+    page_through_ingress: object, run_dir: Path, evidence: EvidenceRecorder
+) -> None:
+    from playwright.sync_api import Page, expect  # noqa: PLC0415
+
+    from harness.browser import add_task, ask_assistant, sign_up_through_ui  # noqa: PLC0415
+
+    page = page_through_ingress
+    assert isinstance(page, Page)
+    console_errors: list[str] = []
+    page.on(
+        "console", lambda message: console_errors.append(message.text) if message.type == "error" else None
+    )
+    started = time.monotonic()
+    sign_up_through_ui(page, f"https://{INGRESS_HOST}/")
+    expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
+    add_task(page, "Check the ingress", "added through https://taskflow.local")
+    add_task(page, "Delete me")
+    done = page.get_by_role("checkbox", name="Check the ingress", exact=True)
+    done.click()
+    expect(done).to_be_checked()
+    page.get_by_role("button", name="Delete Delete me").click()
+    expect(page.get_by_role("checkbox", name="Delete me")).to_have_count(0)
+    ask_assistant(page, "add a task to buy milk")
+    expect(page.get_by_role("checkbox", name="buy milk", exact=True)).to_be_visible()
+    journey_seconds = time.monotonic() - started
+    page.screenshot(path=str(run_dir / "sc-003-browser.png"), full_page=True)
+    evidence.check(
+        "SC-003",
+        CHECK,
+        ok=not console_errors,
+        metric="journey time",
+        value=round(journey_seconds, 1),
+        unit="s",
+        budget="no console errors",
+        detail="; ".join(console_errors)[:400] or "screenshot: sc-003-browser.png",
+    )
