@@ -28,6 +28,8 @@ RECORDER_KEY = pytest.StashKey[EvidenceRecorder]()
 REPORT_LINKS = {
     "pytest report": "pytest.html",
     "junit": "junit.xml",
+    "applied manifests": "manifests.yaml",
+    "browser screenshot": "sc-003-browser.png",
     "locust": "locust.html",
     "chaos": "chaos.html",
 }
