@@ -10,7 +10,8 @@ Builds on tests/apps/conftest.py (PostgreSQL, MCP server, backend). Session-scop
 - ``frontend_url``         the frontend in front of the session's backend.
 - ``browser``              headless Chromium through Playwright, with a fresh profile.
 Function-scoped:
-- ``page``                 a new browser context and page; a screenshot is saved on failure.
+- ``page``                 a new browser context and page; a screenshot is saved on failure, and an
+                           uncaught exception in the page's scripts fails the test.
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ def page(browser: Browser, request: pytest.FixtureRequest, tmp_path: Path) -> It
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     context.set_default_timeout(15_000)
     page = context.new_page()
+    # Uncaught exceptions in the app's scripts (not failed requests, which some tests cause).
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(f"{error.name}: {error.message}"))
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
@@ -87,6 +91,7 @@ def page(browser: Browser, request: pytest.FixtureRequest, tmp_path: Path) -> It
         page.screenshot(path=str(shot), full_page=True)
         print(f"screenshot of the failure: {shot}")
     context.close()
+    assert script_errors == [], f"uncaught errors in the page: {script_errors}"
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
