@@ -60,7 +60,8 @@ def _listeners() -> dict[int, list[tuple[str, int]]]:
     return result
 
 
-def require_free_ports(layout: Layout, net: Network = NETWORK) -> None:
+def require_free_ports(layout: Layout, net: Network = NETWORK, ports: dict[int, str] | None = None) -> None:
+    """`ports` (port -> who wants it) defaults to the core's; the add-ons pass their own."""
     ours = {
         rec.pid
         for name in component.recorded_names(layout)
@@ -68,7 +69,7 @@ def require_free_ports(layout: Layout, net: Network = NETWORK) -> None:
     }
     listeners = _listeners()
     clashes: list[str] = []
-    for port, wanted_by in listen_ports(net).items():
+    for port, wanted_by in (listen_ports(net) if ports is None else ports).items():
         for owner, pid in listeners.get(port, []):
             if pid not in ours:
                 clashes.append(f"  - port {port} (for {wanted_by}) is used by {owner} pid {pid}")

@@ -9,7 +9,13 @@ from __future__ import annotations
 from ..actions import Action
 from ..build import ensure_built
 from ..context import Context
-from . import available, builds, coredns, ingress, metrics_server, storage
+from ..preflight import require_free_ports
+from . import available, builds, coredns, ingress, metrics_server, settings, storage
+
+
+def _free_ports(ctx: Context) -> None:
+    # listeners of our own recorded PIDs (a running cluster) are not clashes
+    require_free_ports(ctx.layout, ctx.net, ports=settings.tcp_ports())
 
 
 def _build_all(ctx: Context) -> None:
@@ -20,6 +26,7 @@ def _build_all(ctx: Context) -> None:
 
 def actions() -> list[Action]:
     return [
+        Action("add-on ports", _free_ports),
         Action("add-on binaries", _build_all),
         Action("cluster DNS (CoreDNS)", coredns.start),
         Action("metrics-server", metrics_server.start),

@@ -31,3 +31,18 @@ def ingress_http_port() -> int:
 
 
 INGRESS_LISTEN_IP = "127.0.0.1"
+
+
+def tcp_ports() -> dict[int, str]:
+    """TCP ports the add-ons listen on, for the free-port check (DNS's 53 is bound to the node IP
+    only, so a host resolver on 127.0.0.53:53 does not clash; CoreDNS's log names a real clash)."""
+    ports = {
+        COREDNS_READY_PORT: "coredns (ready)",
+        METRICS_SERVER_PORT: "metrics-server",
+        PROVISIONER_METRICS_PORT: "hostpath-provisioner (metrics)",
+        TRAEFIK_PING_PORT: "traefik (ping)",
+        ingress_https_port(): "traefik (https; TASKFLOW_INGRESS_HTTPS_PORT)",
+    }
+    if ingress_http_port():
+        ports[ingress_http_port()] = "traefik (http; TASKFLOW_INGRESS_HTTP_PORT, 0 = off)"
+    return ports
