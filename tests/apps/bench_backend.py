@@ -12,7 +12,8 @@ import asyncio
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,7 @@ class Result:
     scenario: str
     clients: int
     latencies: list[float]
-    errors: int
+    failures: Counter[str]
     elapsed: float
     target_p95_ms: float
     server_cpu_seconds: float
@@ -45,7 +46,7 @@ class Result:
         ordered = sorted(self.latencies) or [0.0]
         p50 = statistics.median(ordered) * 1000
         p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000
-        verdict = "meets" if p95 < self.target_p95_ms and not self.errors else "misses"
+        verdict = "meets" if p95 < self.target_p95_ms and not self.failures else "misses"
         return [
             self.scenario,
             str(self.clients),
@@ -54,7 +55,7 @@ class Result:
             f"{p50:.1f}",
             f"{p95:.1f}",
             f"{ordered[-1] * 1000:.1f}",
-            str(self.errors),
+            ", ".join(f"{count} {what}" for what, count in self.failures.items()) or "0",
             f"{self.cpu_ms_per_request:.2f}",
             f"p95 < {self.target_p95_ms:.0f} ms: {verdict}",
         ]
@@ -64,6 +65,9 @@ class Result:
 class BenchUser:
     user_id: str
     headers: dict[str, str]
+
+
+Request = Callable[[httpx.AsyncClient, BenchUser, int], Awaitable[httpx.Response]]
 
 
 async def _sign_up(client: httpx.AsyncClient, index: int) -> BenchUser:
@@ -82,40 +86,37 @@ async def _sign_up(client: httpx.AsyncClient, index: int) -> BenchUser:
 
 
 async def _load(
-    client: httpx.AsyncClient,
-    users: list[BenchUser],
-    request: Callable[[httpx.AsyncClient, BenchUser, int], asyncio.Future[httpx.Response] | object],
-    expected: int,
-    seconds: float,
-) -> tuple[list[float], int, float]:
+    client: httpx.AsyncClient, users: list[BenchUser], request: Request, expected: int, seconds: float
+) -> tuple[list[float], Counter[str], float]:
+    """Each user's client sends requests back to back for `seconds`; latencies and unexpected outcomes."""
     latencies: list[float] = []
-    errors = 0
+    failures: Counter[str] = Counter()
     deadline = time.perf_counter() + seconds
 
     async def worker(user: BenchUser) -> None:
-        nonlocal errors
         count = 0
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             try:
-                response = await request(client, user, count)  # type: ignore[misc]
-                ok = response.status_code == expected
-            except httpx.HTTPError:
-                ok = False
+                status = (await request(client, user, count)).status_code
+                outcome = None if status == expected else f"HTTP {status}"
+            except httpx.HTTPError as exc:
+                outcome = type(exc).__name__
             latencies.append(time.perf_counter() - started)
-            errors += not ok
+            if outcome is not None:
+                failures[outcome] += 1
             count += 1
 
     started = time.perf_counter()
     await asyncio.gather(*(worker(user) for user in users))
-    return latencies, errors, time.perf_counter() - started
+    return latencies, failures, time.perf_counter() - started
 
 
-def _list(client: httpx.AsyncClient, user: BenchUser, _: int) -> object:
+def _list(client: httpx.AsyncClient, user: BenchUser, _: int) -> Awaitable[httpx.Response]:
     return client.get(f"/api/{user.user_id}/tasks", headers=user.headers)
 
 
-def _create(client: httpx.AsyncClient, user: BenchUser, count: int) -> object:
+def _create(client: httpx.AsyncClient, user: BenchUser, count: int) -> Awaitable[httpx.Response]:
     return client.post(f"/api/{user.user_id}/tasks", json={"title": f"bench {count}"}, headers=user.headers)
 
 
@@ -133,9 +134,9 @@ async def _rest_bench(base_url: str, pid: int) -> list[Result]:
         results = []
         for name, request, expected in (("list tasks", _list, 200), ("create task", _create, 201)):
             cpu_before = _cpu_seconds(pid)
-            latencies, errors, elapsed = await _load(client, users, request, expected, SECONDS)
+            latencies, failures, elapsed = await _load(client, users, request, expected, SECONDS)
             cpu = _cpu_seconds(pid) - cpu_before
-            results.append(Result(name, CLIENTS, latencies, errors, elapsed, 50, cpu))
+            results.append(Result(name, CLIENTS, latencies, failures, elapsed, 50, cpu))
         return results
 
 
@@ -143,24 +144,24 @@ async def _chat_down_bench(base_url: str, pid: int) -> Result:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         user = await _sign_up(client, 0)
         latencies: list[float] = []
-        errors = 0
+        failures: Counter[str] = Counter()
         started = time.perf_counter()
         cpu_before = _cpu_seconds(pid)
 
         async def one() -> None:
-            nonlocal errors
             began = time.perf_counter()
             response = await client.post(
                 f"/api/{user.user_id}/chat", json={"message": "what's pending?"}, headers=user.headers
             )
             latencies.append(time.perf_counter() - began)
-            errors += response.status_code != 503 or "Retry-After" not in response.headers
+            if response.status_code != 503 or "Retry-After" not in response.headers:
+                failures[f"HTTP {response.status_code}"] += 1
 
         for _ in range(CHAT_DOWN_REQUESTS // CHAT_DOWN_CLIENTS):
             await asyncio.gather(*(one() for _ in range(CHAT_DOWN_CLIENTS)))
         elapsed = time.perf_counter() - started
         cpu = _cpu_seconds(pid) - cpu_before
-        return Result("chat, MCP down", CHAT_DOWN_CLIENTS, latencies, errors, elapsed, 1500, cpu)
+        return Result("chat, MCP down", CHAT_DOWN_CLIENTS, latencies, failures, elapsed, 1500, cpu)
 
 
 def _table(results: list[Result]) -> str:

@@ -20,6 +20,8 @@ class DatabaseSettings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=20, ge=0)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A round trip per checkout, so connections that died with a PostgreSQL restart are never used.
+    db_pool_pre_ping: bool = True
     db_startup_timeout_seconds: float = Field(default=60.0, ge=0)
     log_level: LogLevel = "INFO"
 
