@@ -72,34 +72,26 @@ def ensure_guard(net: Network = NETWORK) -> None:
     chain = net.guard_chain
     if _run(["iptables", "-n", "-L", chain], check=False).returncode != 0:
         _run(["iptables", "-N", chain])
-    _run(["iptables", "-F", chain])
+    # Add missing rules only: flushing would open a window without the guard.
     for cidr in (net.pod_cidr, net.service_cidr):
         for direction in ("-d", "-s"):
-            _run(
-                [
-                    "iptables",
-                    "-A",
-                    chain,
-                    "-o",
-                    up,
-                    direction,
-                    cidr,
-                    "-j",
-                    "DROP",
-                    "-m",
-                    "comment",
-                    "--comment",
-                    "taskflow: cluster traffic stays on this machine",
-                ]
-            )
+            rule = [
+                "-o", up, direction, cidr, "-j", "DROP",
+                "-m", "comment", "--comment", "taskflow: cluster traffic stays on this machine",
+            ]  # fmt: skip
+            if _run(["iptables", "-C", chain, *rule], check=False).returncode != 0:
+                _run(["iptables", "-A", chain, *rule])
     # Keep the jump first: kube-proxy inserts ACCEPT rules at the top of FORWARD too.
     for builtin in ("FORWARD", "OUTPUT"):
         first = _run(["iptables", "-S", builtin, "1"], check=False).stdout.strip()
         if first == f"-A {builtin} -j {chain}":
             continue
-        while _run(["iptables", "-D", builtin, "-j", chain], check=False).returncode == 0:
-            pass
+        # insert first, then drop older copies: the guard is never absent in between
         _run(["iptables", "-I", builtin, "1", "-j", chain])
+        rules = _run(["iptables", "-S", builtin]).stdout.splitlines()[1:]  # [0] is the policy
+        stale = [i + 1 for i, r in enumerate(rules) if r == f"-A {builtin} -j {chain}" and i > 0]
+        for number in reversed(stale):
+            _run(["iptables", "-D", builtin, str(number)])
 
 
 def guard_active(net: Network = NETWORK) -> bool:
