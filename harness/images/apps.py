@@ -125,8 +125,8 @@ def _prune(app: AppRecipe, keep: Path, paths: ImagePaths) -> None:
         reverse=True,
     )
     for tar in older[ARCHIVES_KEPT_PER_APP - 1 :]:
-        tar.unlink(missing_ok=True)
-        tar.with_suffix(".json").unlink(missing_ok=True)
+        for path in (tar, tar.with_suffix(".json"), tar.with_suffix(".local-digest")):
+            path.unlink(missing_ok=True)
 
 
 def build_app(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import shutil
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
 
-from harness.cluster import lifecycle
+from harness.cluster import context, lifecycle
 from harness.cluster.errors import ClusterError
 from harness.errors import UserError
 from harness.images import host
@@ -146,3 +149,38 @@ def test_provider_tools_get_the_archive_and_the_cluster(
     archive.write_bytes(b"")
     load_archive(provider, archive, cluster_name="taskflow")
     assert calls.read_text().strip() == expected.format(archive=archive)
+
+
+def docker_archive(path: Path, reference: str) -> Path:
+    with tarfile.open(path, "w") as tar:
+        data = json.dumps([{"Config": "c.json", "RepoTags": [reference], "Layers": []}]).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_local_load_skips_an_image_containerd_already_holds(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    digest = tmp_path / "digest"
+    digest.write_text("sha256:aaa")
+    ctr = tmp_path / "bin" / "ctr"
+    ctr.parent.mkdir()
+    ctr.write_text(
+        "#!/bin/sh\necho 'REF TYPE DIGEST SIZE'\n"
+        f'echo "localhost/taskflow/backend:0.1.0 application/json $(cat {digest}) 1MiB"\n'
+    )
+    ctr.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{ctr.parent}:{os.environ['PATH']}")
+    monkeypatch.setattr(lifecycle, "require_up", lambda layout: None)
+    imported: list[Path] = []
+    monkeypatch.setattr(context.Context, "load_image", lambda self, tar: imported.append(tar))
+    archive = docker_archive(tmp_path / "backend-1.tar", "localhost/taskflow/backend:0.1.0")
+
+    load_archive("local", archive)
+    load_archive("local", archive)
+    assert imported == [archive]  # the second load found the same digest
+    digest.write_text("sha256:bbb")  # someone replaced the image under that name
+    load_archive("local", archive)
+    assert imported == [archive, archive]
