@@ -11,6 +11,8 @@ import pytest
 from cryptography import x509
 
 from harness.cluster import component, pki
+from harness.cluster.__main__ import main
+from harness.cluster.context import Context
 from harness.cluster.errors import ClusterError
 from harness.cluster.images import scratch_image
 from harness.cluster.paths import Layout
@@ -75,3 +77,18 @@ def test_a_component_exiting_during_start_names_it_and_shows_its_log(tmp_path: P
     assert "crasher exited during start (exit code 3)" in text
     assert "address already in use" in text
     assert "fix: free the port" in text
+
+
+def test_not_root_is_one_clear_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    for command in ("up", "down", "status"):
+        assert main([command]) == 2
+        err = capsys.readouterr().err
+        assert "must run as root" in err and "fix:" in err and "Traceback" not in err
+
+
+def test_load_image_of_a_missing_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ClusterError, match="does not exist"):
+        Context(Layout(state=tmp_path, cache=tmp_path)).load_image(tmp_path / "nope.tar")
