@@ -7,7 +7,7 @@ import sys
 
 from harness.errors import exits_cleanly_on_user_error
 
-from .apps import APPS, BASE_SOURCES, build_images
+from .apps import APPS, BASE_SOURCES, IMAGE_TAG, build_images
 from .bases import cached_rootfs, ensure_base
 from .host import Builder, detect_builder
 from .load import PROVIDERS, load_archive
@@ -44,8 +44,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "build":
-        tag = {"tag": args.tag} if args.tag else {}
-        built = build_images(args.apps, builder=args.builder, force=args.force, bases=args.bases, **tag)
+        built = build_images(
+            args.apps, builder=args.builder, force=args.force, bases=args.bases, tag=args.tag or IMAGE_TAG
+        )
         for image in built:
             state = "cached" if image.cached else f"built in {image.seconds:.0f} s"
             print(f"{image.app}\t{image.reference}\t{image.archive}\t{image.bytes / 1e6:.0f} MB\t{state}")
