@@ -17,6 +17,7 @@ INGRESS_HOST = "taskflow.local"
 class IngressResponse:
     status: int
     headers: dict[str, str]
+    """Header names lower-cased (proxies change their case)."""
     body: str
     seconds: float
     peer_certificate_der: bytes
@@ -63,8 +64,7 @@ def fetch(
         payload = response.read().decode("utf-8", errors="replace")
         assert connection.sock is not None
         peer = connection.sock.getpeercert(binary_form=True) or b""
-        return IngressResponse(
-            response.status, dict(response.getheaders()), payload, time.perf_counter() - started, peer
-        )
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        return IngressResponse(response.status, headers, payload, time.perf_counter() - started, peer)
     finally:
         connection.close()

@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +79,14 @@ class Kube:
     def custom(self) -> client.CustomObjectsApi:
         return client.CustomObjectsApi(self.api_client)
 
-    @property
+    @cached_property
     def dynamic(self) -> DynamicClient:
+        # Building one runs API discovery (seconds); every caller shares the first.
         return DynamicClient(self.api_client)
+
+    @property
+    def discovery(self) -> client.DiscoveryV1Api:
+        return client.DiscoveryV1Api(self.api_client)
 
     def apply(self, manifest: dict[str, Any]) -> None:
         """Server-side apply one object (forcing conflicts: the harness owns what it deploys)."""

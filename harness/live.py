@@ -13,11 +13,12 @@ def pods(deployment: Deployment) -> list[dict[str, Any]]:
 
 
 def ready_endpoint_count(deployment: Deployment, service: str) -> int:
-    slices = deployment.kube.dynamic.resources.get(api_version="discovery.k8s.io/v1", kind="EndpointSlice")
-    found = slices.get(namespace=deployment.namespace, label_selector=f"kubernetes.io/service-name={service}")
+    found = deployment.kube.discovery.list_namespaced_endpoint_slice(
+        deployment.namespace, label_selector=f"kubernetes.io/service-name={service}"
+    )
     return sum(
         1
         for endpoint_slice in found.items
         for endpoint in endpoint_slice.endpoints or []
-        if (endpoint.conditions or {}).get("ready")
+        if endpoint.conditions is not None and endpoint.conditions.ready
     )

@@ -6,7 +6,7 @@ from ..build import ensure_built
 from ..component import Component
 from ..context import Context
 from ..probes import http_ok
-from . import builds, identity, manifests, settings
+from . import builds, identity, manifests, process, settings
 
 NAME = "coredns"
 
@@ -30,7 +30,8 @@ def start(ctx: Context) -> None:
     manifests.apply(
         ctx, "coredns/kube-dns.yaml", USER=identity.user_name(NAME), CLUSTER_DNS=ctx.net.cluster_dns
     )
-    ctx.start(
+    process.start(
+        ctx,
         Component(
             name=NAME,
             argv=[str(binary), "-conf", str(corefile)],
@@ -38,5 +39,6 @@ def start(ctx: Context) -> None:
             ready_timeout=60,
             fix_hint=f"port 53 on {ctx.net.node_ip} and {ready} must be free; "
             "`ready` waits for CoreDNS's first sync with the apiserver",
-        )
+        ),
+        corefile,
     )

@@ -20,7 +20,7 @@ def user_name(addon: str) -> str:
 
 def cluster_pki(ctx: Context) -> Pki:
     pki = Pki(ctx.layout.pki)
-    pki.ensure_ca("ca", "taskflow-cluster-ca")  # loads the core's CA (never re-created here)
+    pki.ensure_ca("ca", "taskflow-cluster-ca")  # loads the CA the core's certificates action made
     return pki
 
 

@@ -6,7 +6,7 @@ from ..build import ensure_built
 from ..component import Component
 from ..context import Context
 from ..probes import http_ok
-from . import builds, identity, manifests, settings
+from . import builds, identity, manifests, process, settings
 
 NAME = "traefik"
 
@@ -34,7 +34,8 @@ def start(ctx: Context) -> None:
     )
     manifests.apply(ctx, "traefik/ingress.yaml", USER=identity.user_name(NAME))
     ports = f"{https}" + (f" and {http}" if http else "")
-    ctx.start(
+    process.start(
+        ctx,
         Component(
             name=NAME,
             argv=[str(binary), f"--configFile={config}"],
@@ -43,5 +44,6 @@ def start(ctx: Context) -> None:
             ready_timeout=60,
             fix_hint=f"ports {ports} on {settings.INGRESS_LISTEN_IP} and {settings.TRAEFIK_PING_PORT} "
             "must be free; other ports: TASKFLOW_INGRESS_HTTPS_PORT / TASKFLOW_INGRESS_HTTP_PORT (0 = off)",
-        )
+        ),
+        config,
     )

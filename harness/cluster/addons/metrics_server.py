@@ -8,7 +8,7 @@ from ..build import ensure_built
 from ..component import Component
 from ..context import Context
 from ..probes import http_ok
-from . import builds, identity, manifests, settings
+from . import builds, identity, manifests, process, settings
 
 NAME = "metrics-server"
 SERVICE_DNS = ("metrics-server.kube-system.svc", "metrics-server.kube-system.svc.cluster.local")
@@ -21,7 +21,8 @@ def start(ctx: Context) -> None:
     ca = identity.cluster_pki(ctx).crt("ca")
     port = settings.METRICS_SERVER_PORT
     manifests.apply(ctx, "metrics-server/metrics-server.yaml", USER=identity.user_name(NAME), PORT=port)
-    ctx.start(
+    process.start(
+        ctx,
         Component(
             name=NAME,
             argv=[
@@ -45,7 +46,7 @@ def start(ctx: Context) -> None:
             ready=http_ok(f"https://{ctx.net.node_ip}:{port}/livez", ca=ca),
             ready_timeout=60,
             fix_hint=f"port {port} on {ctx.net.node_ip} must be free; see the log",
-        )
+        ),
     )
     manifests.apply(
         ctx, "metrics-server/apiservice.yaml", CA_BUNDLE=base64.b64encode(ca.read_bytes()).decode()

@@ -10,7 +10,7 @@ from ..configs import NODE_NAME
 from ..context import Context
 from ..paths import Layout
 from ..probes import http_ok
-from . import builds, identity, manifests, settings
+from . import builds, identity, manifests, process, settings
 
 NAME = "hostpath-provisioner"
 
@@ -31,7 +31,8 @@ def start(ctx: Context) -> None:
         PROVISIONER=settings.PROVISIONER_NAME,
     )
     port = settings.PROVISIONER_METRICS_PORT
-    ctx.start(
+    process.start(
+        ctx,
         Component(
             name=NAME,
             argv=[
@@ -45,5 +46,5 @@ def start(ctx: Context) -> None:
             ready=http_ok(f"http://127.0.0.1:{port}/metrics"),
             ready_timeout=30,
             fix_hint=f"port {port} on 127.0.0.1 must be free; see the log",
-        )
+        ),
     )
