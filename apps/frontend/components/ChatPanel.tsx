@@ -4,7 +4,7 @@ import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 
 
 import { ApiError, type ChatReply, type Session, sendChat, type ToolCall } from "@/lib/api";
 
-/** Used when the backend says 503 without a readable Retry-After. */
+/** Used when a 503's Retry-After says 0: still wait a moment before the next try. */
 const FALLBACK_RETRY_SECONDS = 5;
 
 interface ChatMessage {
@@ -92,6 +92,10 @@ export default function ChatPanel({ session, onError, onTasksChanged }: ChatPane
         const current = Date.now();
         setNow(current);
         setRetryUntil(current + seconds * 1000);
+      } else if (caught instanceof ApiError && caught.kind === "not-found" && conversationId !== null) {
+        // The stored conversation is gone (e.g. a new database): the next message starts a new one.
+        setConversationId(null);
+        setError("That conversation no longer exists. Send again to start a new one.");
       } else {
         setError(onError(caught));
       }
