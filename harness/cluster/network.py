@@ -140,52 +140,42 @@ def owned_rules() -> dict[str, list[str]]:
     return found
 
 
+def removal_script(save: str) -> str:
+    """An `iptables-restore --noflush` script removing the owned chains found in `save` output."""
+    script: list[str] = []
+    jumps: list[str] = []
+    chains: list[str] = []
+    table = ""
+    for line in save.splitlines():
+        if line.startswith("*"):
+            table, jumps, chains = line[1:], [], []
+        elif line == "COMMIT" and (jumps or chains):
+            script += [f"*{table}", *jumps]
+            script += [f"-F {c}" for c in chains] + [f"-X {c}" for c in chains] + ["COMMIT"]
+        elif line.startswith(":") and line[1:].startswith(OWNED_CHAIN_PREFIXES):
+            chains.append(line[1:].split()[0])
+        elif line.startswith("-A "):
+            parts = shlex.split(line)
+            target = parts[parts.index("-j") + 1] if "-j" in parts else ""
+            if not parts[1].startswith(OWNED_CHAIN_PREFIXES) and target.startswith(OWNED_CHAIN_PREFIXES):
+                jumps.append("-D" + line[2:])
+    return "\n".join(script) + "\n" if script else ""
+
+
 def remove_owned_chains() -> None:
     """Delete every rule jumping to an owned chain, then flush and delete the owned chains.
 
     One `iptables-restore --noflush` per binary: per-rule calls take ~15 s with kube-proxy's chains.
     """
     for tool in IPTABLES:
-        save = _run([f"{tool}-save"], check=False).stdout
-        script: list[str] = []
-        table = ""
-        jumps: list[str] = []
-        chains: list[str] = []
-
-        def close_table() -> None:
-            if table and (jumps or chains):
-                script.append(f"*{table}")
-                script.extend(jumps)
-                script.extend(f"-F {c}" for c in chains)
-                script.extend(f"-X {c}" for c in chains)
-                script.append("COMMIT")
-
-        for line in save.splitlines():
-            if line.startswith("*"):
-                table, jumps, chains = line[1:], [], []
-            elif line == "COMMIT":
-                close_table()
-                table = ""
-            elif line.startswith(":"):
-                name = line[1:].split()[0]
-                if name.startswith(OWNED_CHAIN_PREFIXES):
-                    chains.append(name)
-            elif line.startswith("-A "):
-                parts = shlex.split(line)
-                chain = parts[1]
-                target = parts[parts.index("-j") + 1] if "-j" in parts else ""
-                if not chain.startswith(OWNED_CHAIN_PREFIXES) and target.startswith(OWNED_CHAIN_PREFIXES):
-                    jumps.append("-D" + line[2:])
-        if script:
-            proc = subprocess.run(
-                [f"{tool}-restore", "--noflush"],
-                input="\n".join(script) + "\n",
-                capture_output=True,
-                text=True,
-                check=False,
+        script = removal_script(_run([f"{tool}-save"], check=False).stdout)
+        if not script:
+            continue
+        proc = subprocess.run(
+            [f"{tool}-restore", "--noflush"], input=script, capture_output=True, text=True, check=False
+        )
+        if proc.returncode != 0:
+            raise ClusterError(
+                f"{tool}-restore could not remove the cluster's rules: {proc.stderr.strip()[-400:]}",
+                f"inspect `{tool}-save` and remove KUBE-*/CNI-*/TASKFLOW-* chains by hand",
             )
-            if proc.returncode != 0:
-                raise ClusterError(
-                    f"{tool}-restore could not remove the cluster's rules: {proc.stderr.strip()[-400:]}",
-                    f"inspect `{tool}-save` and remove KUBE-*/CNI-*/TASKFLOW-* chains by hand",
-                )

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from harness.cluster import component, pki
+from harness.cluster import component, network, pki
 from harness.cluster.__main__ import main
 from harness.cluster.context import Context
 from harness.cluster.errors import ClusterError
@@ -92,3 +92,31 @@ def test_not_root_is_one_clear_message(
 def test_load_image_of_a_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(ClusterError, match="does not exist"):
         Context(Layout(state=tmp_path, cache=tmp_path)).load_image(tmp_path / "nope.tar")
+
+
+def test_removal_script_drops_jumps_and_owned_chains_only() -> None:
+    save = "\n".join(
+        [
+            "*filter",
+            ":INPUT ACCEPT [0:0]",
+            ":FORWARD ACCEPT [0:0]",
+            ":KUBE-FORWARD - [0:0]",
+            ":HOST-OWN - [0:0]",
+            '-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD',
+            "-A FORWARD -j HOST-OWN",
+            "-A KUBE-FORWARD -j ACCEPT",
+            "COMMIT",
+            "*mangle",
+            ":PREROUTING ACCEPT [0:0]",
+            "COMMIT",
+        ]
+    )
+    script = network.removal_script(save).splitlines()
+    assert script == [
+        "*filter",
+        '-D FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD',
+        "-F KUBE-FORWARD",
+        "-X KUBE-FORWARD",
+        "COMMIT",
+    ]
+    assert network.removal_script("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n") == ""
