@@ -28,8 +28,9 @@ def actions() -> list[Action]:
     return [
         Action("add-on ports", _free_ports),
         Action("add-on binaries", _build_all),
-        Action("cluster DNS (CoreDNS)", coredns.start),
+        # first: its first scrape (10 s after start) is what "add-ons available" waits for longest
         Action("metrics-server", metrics_server.start),
+        Action("cluster DNS (CoreDNS)", coredns.start),
         Action("storage provisioner", storage.start),
         Action("ingress controller (Traefik)", ingress.start),
         Action("add-ons available", available.wait_all),
