@@ -22,8 +22,10 @@ from pathlib import Path
 
 import pytest
 from app_processes import AppProcess, free_port
-from frontend_stack import CHROMIUM, CHROMIUM_ARGS, FrontendBuildError, FrontendProcess, build_frontend
+from frontend_stack import FrontendBuildError, FrontendProcess, build_frontend
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from harness.browser import CHROMIUM, launch_chromium
 
 
 @pytest.fixture(scope="session")
@@ -69,9 +71,7 @@ def frontend_url(start_frontend: Callable[[str], FrontendProcess], backend_serve
 def browser(chromium_executable: Path) -> Iterator[Browser]:
     # launch() gives every run a new, empty profile directory of its own.
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_executable), headless=True, args=CHROMIUM_ARGS
-        )
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
 

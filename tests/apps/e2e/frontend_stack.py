@@ -19,20 +19,6 @@ from pathlib import Path
 
 import httpx
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Flags that keep Chromium off the network here: without the background-networking ones it
-# tries Google's hosts at every start and this machine refuses them.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 FRONTEND_DIR = Path(__file__).resolve().parents[3] / "apps" / "frontend"
 STANDALONE_DIR = FRONTEND_DIR / ".next" / "standalone"
 BUILD_STAMP = FRONTEND_DIR / ".next" / ".taskflow-build-key"

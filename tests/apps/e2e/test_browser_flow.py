@@ -7,7 +7,6 @@ assistant for one), and what they see when part of the stack is down or their se
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,11 @@ from typing import Any
 import httpx
 import pytest
 from app_processes import AppProcess, SignedUpUser, free_port
-from frontend_stack import CHROMIUM, FRONTEND_DIR, FrontendProcess
+from frontend_stack import FRONTEND_DIR, FrontendProcess
 from playwright.sync_api import Page, expect
+
+from harness.browser import CHROMIUM, add_task, sign_up_through_ui
+from harness.browser import DEFAULT_PASSWORD as PASSWORD
 
 pytestmark = [
     pytest.mark.browser,
@@ -24,7 +26,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing: install Debian's chromium"),
 ]
 
-PASSWORD = "correct-horse-battery"
 # The app's own alerts; Next.js keeps an empty role=alert route announcer on every page.
 ALERT = "[role=alert]:not(#__next-route-announcer__)"
 # axe-core, from the frontend's own dev dependencies (installed by the build fixture).
@@ -32,19 +33,6 @@ AXE = FRONTEND_DIR / "node_modules" / "axe-core" / "axe.min.js"
 AXE_RUN = """async () => (await axe.run(document, { resultTypes: ["violations"] })).violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)"""
-
-
-def sign_up_through_ui(page: Page, frontend_url: str) -> str:
-    """Opens the app (which sends a new visitor to log in), signs up a new user; their email."""
-    email = f"e2e-{uuid.uuid4().hex[:10]}@example.com"
-    page.goto(frontend_url)
-    expect(page).to_have_url(re.compile(r"/login$"))
-    page.get_by_role("link", name="Create an account").click()
-    expect(page.get_by_role("heading", name="Create your Taskflow account")).to_be_visible()
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    return email
 
 
 def serious_accessibility_violations(page: Page) -> list[str]:
@@ -70,13 +58,6 @@ def tasks_on_server(page: Page, backend_url: str) -> list[dict[str, Any]]:
     response.raise_for_status()
     tasks: list[dict[str, Any]] = response.json()
     return tasks
-
-
-def add_task(page: Page, title: str, description: str = "") -> None:
-    page.get_by_label("New task title").fill(title)
-    page.get_by_label("New task description (optional)").fill(description)
-    page.get_by_role("button", name="Add task").click()
-    expect(page.get_by_role("checkbox", name=title, exact=True)).to_be_visible()
 
 
 def test_sign_up_manage_tasks_and_chat(
