@@ -45,8 +45,12 @@ def cluster(layout: Layout) -> Iterator[Kube]:
     kube = Kube(kubectl=layout.kubectl_link, kubeconfig=kubeconfig, layout=layout)
     kube.load_image(testimage.image_tar(layout))
     yield kube
-    if was_running and running(layout, "kube-apiserver") is None:
-        lifecycle.up(layout)  # test_down took it away; leave the host as we found it
+    # leave the host as we found it
+    is_running = running(layout, "kube-apiserver") is not None
+    if was_running and not is_running:
+        lifecycle.up(layout)  # test_down took it away
+    elif not was_running and is_running:
+        lifecycle.down(layout)
 
 
 @pytest.fixture(scope="session")
