@@ -130,7 +130,9 @@ def _build(build: GoBuild, layout: Layout, out: Path) -> Path:
     if build.ldflags:
         argv += ["-ldflags", " ".join(build.ldflags)]
     argv += list(build.packages.values())
-    env = {**os.environ, **build.env}
+    env = {**os.environ, "GOWORK": "off", **build.env}
+    # the modules live inside this git repo; VCS stamping would need git and a trusted checkout
+    env["GOFLAGS"] = (env.get("GOFLAGS", "") + " -buildvcs=false").strip()
     print(
         f"[build] {build.name} {build.version}: go build {len(build.packages)} binaries "
         f"(cold: ~15-25 min on 2 cores; log {log})",
