@@ -203,6 +203,7 @@ def _build_now(
     context = prepare_context(
         app.context, app.name, app_dir=app_dir, files=files, paths=paths, log=log, deps=deps
     )
+    previous = builders.image_id(builder, reference)
     builders.build(
         builder,
         context=context,
@@ -213,6 +214,8 @@ def _build_now(
         fix=f"fix apps/{app.name}/{CONTAINERFILE}; full log: {log}",
     )
     builders.save(builder, reference, archive, log)
+    if previous is not None and previous != builders.image_id(builder, reference):
+        builders.remove_image(builder, previous)  # the tag moved on; the old image is ours and unused
     seconds = round(time.monotonic() - started, 1)
     metadata = {
         "app": app.name,

@@ -23,12 +23,36 @@ def prepare(builder: Builder, log: Path) -> None:
         ensure_tools(BUILDAH_TOOLS, log)
 
 
-def image_exists(builder: Builder, reference: str) -> bool:
+def image_id(builder: Builder, reference: str) -> str | None:
+    """The ID of the image `reference` names in the builder's store, None when it has none."""
     if builder is Builder.BUILDAH:
         argv = ["buildah", "inspect", "--type", "image", "--format", "{{.FromImageID}}", reference]
     else:
         argv = [builder.value, "image", "inspect", "--format", "{{.Id}}", reference]
-    return capture(argv).returncode == 0
+    proc = capture(argv)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        return None
+    return proc.stdout.strip()
+
+
+def image_exists(builder: Builder, reference: str) -> bool:
+    return image_id(builder, reference) is not None
+
+
+def ensure_present(builder: Builder, reference: str, archive: Path, log: Path) -> None:
+    """Put the archive's image back into the builder's store if it is gone (the archive is the product)."""
+    if image_exists(builder, reference):
+        return
+    if builder is Builder.BUILDAH:
+        argv = ["buildah", "pull", "--quiet", f"docker-archive:{archive}"]
+    else:
+        argv = [builder.value, "load", "--input", str(archive)]
+    run_logged(argv, what=f"loading {archive.name} into {builder.value}", log=log)
+
+
+def remove_image(builder: Builder, image: str) -> None:
+    """Best effort: an image still tagged or used by a container stays."""
+    capture([builder.value, "rmi", image])
 
 
 def image_config(builder: Builder, reference: str) -> dict[str, object]:
@@ -116,7 +140,9 @@ def build(
     # Builds are hermetic: everything they install comes from the prepared context.
     network = os.environ.get(BUILD_NETWORK_ENV, "none")
     if builder is Builder.BUILDAH:
-        argv = ["buildah", "bud", "--format", "docker", "--layers", f"--network={network}"]
+        # No --layers: the archive cache already skips unchanged apps, and layer caching would leave
+        # an untagged image per stage and build behind.
+        argv = ["buildah", "bud", "--format", "docker", f"--network={network}"]
     else:
         argv = [builder.value, "build", f"--network={network}"]
     argv += [*args, "-f", str(containerfile), "-t", reference, str(context)]

@@ -61,6 +61,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeBuilder:
     fake = FakeBuilder()
     monkeypatch.setattr(builders, "build", fake.build)
     monkeypatch.setattr(builders, "save", fake.save)
+    monkeypatch.setattr(builders, "image_id", lambda builder, reference: None)
 
     def fake_base(recipe: BaseRecipe, builder: Builder, paths: ImagePaths | None = None) -> BaseImage:
         return BaseImage(recipe, recipe.reference(), recipe.key())

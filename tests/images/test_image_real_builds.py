@@ -47,7 +47,7 @@ def apps_with_containerfile() -> list[str]:
 def app_image(request: pytest.FixtureRequest) -> BuiltImage:
     if request.param not in APPS:
         pytest.skip("no app has a Containerfile yet")
-    return build_app(APPS[request.param], builder=BUILDAH)
+    return built(request.param)
 
 
 def sh(reference: str, script: str, user: str | None = None) -> str:
@@ -187,7 +187,9 @@ def run_read_only(
 def built(app: str) -> BuiltImage:
     if not (REPO_ROOT / "apps" / app / "Containerfile").is_file():
         pytest.skip(f"apps/{app}/Containerfile not there yet")
-    return build_app(APPS[app], builder=BUILDAH)
+    image = build_app(APPS[app], builder=BUILDAH)
+    builders.ensure_present(BUILDAH, image.reference, image.archive, ImagePaths.default().logs / "checks.log")
+    return image
 
 
 needs_runc = pytest.mark.skipif(shutil.which("runc") is None, reason="runc not installed")
