@@ -125,3 +125,17 @@ def test_a_valid_token_for_another_users_path_is_403(
     response = _tasks_with_token(backend_server, other.user_id, signed_up_user.token)
     assert response.status_code == 403
     assert "not the token's user" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("token", [None, "not.a.jwt"])
+def test_authentication_comes_before_body_validation(
+    signed_up_user: SignedUpUser, backend_server: AppProcess, token: str | None
+) -> None:
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    response = httpx.post(
+        f"{backend_server.base_url}{signed_up_user.tasks_path}", content=b'{"title": ', headers=headers
+    )
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"

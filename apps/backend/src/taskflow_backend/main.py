@@ -10,7 +10,11 @@ from fastapi import FastAPI
 
 from taskflow_backend import __version__
 from taskflow_backend.api.errors import install_error_handlers
-from taskflow_backend.api.middleware import BodySizeLimitMiddleware, MetricsMiddleware
+from taskflow_backend.api.middleware import (
+    BearerRequiredMiddleware,
+    BodySizeLimitMiddleware,
+    MetricsMiddleware,
+)
 from taskflow_backend.api.routes import auth, chat, health, tasks
 from taskflow_backend.core.config import Settings, get_settings
 from taskflow_backend.db.migrate import upgrade_when_reachable
@@ -41,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Taskflow backend", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
+    app.add_middleware(BearerRequiredMiddleware, jwt_secret=settings.jwt_secret.get_secret_value())
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(MetricsMiddleware)
     for router in (health.router, auth.router, tasks.router, chat.router):
