@@ -16,7 +16,7 @@ from taskflow_backend.services import Services
 _bearer = HTTPBearer(auto_error=False, description="The access_token from sign-up or login")
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -36,7 +36,7 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def get_path_user(
+async def get_path_user(
     user_id: Annotated[str, Path(max_length=64, description="Must be the id of the token's user")],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     services: ServicesDep,
