@@ -4,7 +4,7 @@ cached by content, and loading into a provider's cluster.
 
 The harness calls:
 - `build_images(apps=None, builder="auto") -> list[BuiltImage]` (reference + archive per app)
-- `load_archive(provider, archive, cluster_name=None)` for provider local | kind | minikube
+- `load_archive(provider, archive, cluster_name=None)` for provider local | kind | k3d | minikube
 """
 
 from __future__ import annotations

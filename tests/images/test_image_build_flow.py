@@ -127,28 +127,21 @@ def test_plain_context_holds_exactly_the_sources(repo: Path, paths: ImagePaths) 
     app_dir = repo / "apps" / "postgres"
     (app_dir / "__pycache__").mkdir()
     (app_dir / "__pycache__" / "x.pyc").write_bytes(b"")
-    context = prepare_context(
-        ContextKind.PLAIN,
-        "postgres",
-        app_dir=app_dir,
-        files=source_files(app_dir),
-        paths=paths,
-        log=paths.logs / "l",
-    )
+
+    def prepare() -> Path:
+        files = source_files(app_dir)
+        return prepare_context(
+            ContextKind.PLAIN, "postgres", app_dir=app_dir, files=files, paths=paths, log=paths.logs / "l"
+        )
+
+    context = prepare()
     assert sorted(p.relative_to(context).as_posix() for p in context.rglob("*")) == [
         "Containerfile",
         "initdb.sh",
     ]
     # a second preparation starts from scratch, so removed sources do not linger
     (app_dir / "initdb.sh").unlink()
-    context = prepare_context(
-        ContextKind.PLAIN,
-        "postgres",
-        app_dir=app_dir,
-        files=source_files(app_dir),
-        paths=paths,
-        log=paths.logs / "l",
-    )
+    context = prepare()
     assert [p.name for p in context.iterdir()] == ["Containerfile"]
 
 
