@@ -129,7 +129,9 @@ def _down(layout: Layout) -> list[str]:
         ctx.say("stopped containerd")
     leftover_mounts = mounts.unmount_all(layout.state, CONTAINERD_RUN)
     problems += [f"mount still present: {m}" for m in leftover_mounts]
+    ctx.say("mounts removed")
     network.remove_owned_chains()
+    ctx.say("iptables chains removed")
     for link in _veths_on_bridge():
         subprocess.run(["ip", "link", "del", link], capture_output=True, check=False)
     network.remove_bridge(NETWORK)
@@ -140,6 +142,7 @@ def _down(layout: Layout) -> list[str]:
             f"cgroup still present: {d}"
             for d in cgroups.remove_tree(root, manifest.get("cgroup_dirs_created", []))
         ]
+        ctx.say("cgroups removed")
     if not leftover_mounts:
         shutil.rmtree(layout.state, ignore_errors=True)
         if manifest.get("containerd_run_preexisting") is False:
