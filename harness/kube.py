@@ -10,6 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import urllib3
 from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError
@@ -140,6 +141,8 @@ def wait_until(
             reason = check()
         except client.ApiException as error:
             reason = f"API error {error.status}: {error.reason}"
+        except urllib3.exceptions.HTTPError as error:
+            reason = f"API server unreachable ({type(error).__name__})"
         now = time.monotonic()
         if reason is None:
             return now - start

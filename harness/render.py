@@ -6,21 +6,20 @@ cache outside the repo, so every machine renders with the same pinned version.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from harness.errors import UserError
+from harness.locks import held
 from harness.secrets import SECRET_FILES, RunSecrets, generate_secrets, has_secret_files, write_secret_files
 
 KUSTOMIZE_MODULE = "sigs.k8s.io/kustomize/kustomize/v5"
@@ -60,21 +59,10 @@ def ensure_kustomize(version: str = KUSTOMIZE_VERSION) -> Path:
             fix="install Go 1.26 or newer and put `go` on PATH; the first render then builds kustomize",
         )
     binary.parent.parent.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(binary.parent.parent / f".kustomize-{version}.lock"):
+    with held(binary.parent.parent / f".kustomize-{version}.lock", f"the build of kustomize {version}"):
         if not os.access(binary, os.X_OK):
             _go_install_kustomize(go, version, binary)
     return binary
-
-
-@contextmanager
-def _exclusive_lock(path: Path) -> Iterator[None]:
-    # Parallel test workers and harness runs may all try the first build at once.
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _go_install_kustomize(go: str, version: str, binary: Path) -> None:

@@ -44,7 +44,7 @@ def page_through_ingress(deployment: Deployment, evidence: EvidenceRecorder) -> 
 def test_user_journey_in_browser(
     page_through_ingress: object, run_dir: Path, evidence: EvidenceRecorder
 ) -> None:
-    from playwright.sync_api import Page, expect  # noqa: PLC0415
+    from playwright.sync_api import Page, Response, expect  # noqa: PLC0415
 
     from harness.browser import add_task, ask_assistant, sign_up_through_ui  # noqa: PLC0415
 
@@ -54,6 +54,13 @@ def test_user_journey_in_browser(
     page.on(
         "console", lambda message: console_errors.append(message.text) if message.type == "error" else None
     )
+    failed_responses: list[str] = []
+
+    def note_failure(response: Response) -> None:
+        if response.status >= 400:
+            failed_responses.append(f"{response.status} {response.request.method} {response.url}")
+
+    page.on("response", note_failure)
     started = time.monotonic()
     sign_up_through_ui(page, f"https://{INGRESS_HOST}/")
     expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
@@ -71,10 +78,10 @@ def test_user_journey_in_browser(
     evidence.check(
         "SC-003",
         CHECK,
-        ok=not console_errors,
+        ok=not console_errors and not failed_responses,
         metric="journey time",
         value=round(journey_seconds, 1),
         unit="s",
-        budget="no console errors",
-        detail="; ".join(console_errors)[:400] or "screenshot: sc-003-browser.png",
+        budget="no console errors, no failed requests",
+        detail="; ".join([*failed_responses, *console_errors])[:400] or "screenshot: sc-003-browser.png",
     )

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from harness import live
+from harness import checks, live
 from harness.deploy import Deployment
 from harness.kube import wait_until
 from harness.probe import Probe
@@ -27,6 +27,11 @@ def scale(deployment: Deployment, name: str, replicas: int) -> None:
     )
 
 
+def mcp_pods_left(deployment: Deployment) -> str | None:
+    pods = [pod for pod in live.pods(deployment) if checks.pod_label(pod) == "mcp-server"]
+    return f"{len(pods)} mcp-server pods still exist" if pods else None
+
+
 @contextmanager
 def mcp_server_stopped(deployment: Deployment, uptime: UptimeMonitor) -> Iterator[None]:
     """Scale mcp-server to 0 until the block ends, then back, waiting until it is available again."""
@@ -35,11 +40,9 @@ def mcp_server_stopped(deployment: Deployment, uptime: UptimeMonitor) -> Iterato
     with uptime.disruption("mcp-server scaled to 0 on purpose (MCP outage edge case)"):
         scale(deployment, "mcp-server", 0)
         try:
-            wait_until(
-                "mcp-server to have no ready endpoints",
-                lambda: None if live.ready_endpoint_count(deployment, "mcp-server") == 0 else "still ready",
-                timeout=60,
-            )
+            # Gone, not just unready: with no ready endpoint left, kube-proxy still sends traffic
+            # to endpoints that are terminating but serving.
+            wait_until("mcp-server pods to be gone", lambda: mcp_pods_left(deployment), timeout=90)
             yield
         finally:
             scale(deployment, "mcp-server", replicas)

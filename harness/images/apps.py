@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import UserError
+from harness.locks import held
 
 from . import builders
 from .bases import ensure_base
 from .context import ContextKind, prepare_context
 from .host import Builder, detect_builder
-from .locks import exclusive
 from .paths import REPO_ROOT, ImagePaths
 from .recipes import NODE, POSTGRES, PYTHON, BaseRecipe
 from .run import say
@@ -164,7 +164,7 @@ def build_app(
         say(f"{app.name}: unchanged, using {archive}")
         return BuiltImage(app.name, reference, archive, key, True, 0.0, archive.stat().st_size)
 
-    with exclusive(paths.work / f"app-{app.name}.lock", app.name):
+    with held(paths.work / f"app-{app.name}.lock", f"the build of the {app.name} image"):
         if archive.is_file() and not force:  # another run built it while this one waited
             return BuiltImage(app.name, reference, archive, key, True, 0.0, archive.stat().st_size)
         chosen = builder if isinstance(builder, Builder) else detect_builder(builder)

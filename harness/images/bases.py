@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.locks import held
+
 from . import builders
 from .host import Builder
-from .locks import exclusive
 from .paths import ImagePaths
 from .recipes import BaseRecipe
 from .rootfs import ensure_rootfs, rootfs_archive
@@ -30,7 +31,7 @@ def ensure_base(
     builders.prepare(builder, log)
     if builders.image_exists(builder, image.reference):
         return image
-    with exclusive(paths.work / f"base-{recipe.name}.lock", f"the {recipe.name} base"):
+    with held(paths.work / f"base-{recipe.name}.lock", f"the build of the {recipe.name} base"):
         if not builders.image_exists(builder, image.reference):
             archive = ensure_rootfs(recipe, paths, mirror)
             builders.import_rootfs(builder, recipe, archive, log)

@@ -18,10 +18,10 @@ from harness.images.apps import APPS, build_app, build_images
 from harness.images.bases import BaseImage
 from harness.images.context import ContextKind, prepare_context
 from harness.images.host import Builder
-from harness.images.locks import exclusive
 from harness.images.paths import ImagePaths
 from harness.images.recipes import BaseRecipe
 from harness.images.sources import source_files
+from harness.locks import held
 
 
 @pytest.fixture
@@ -213,11 +213,11 @@ def test_a_second_run_waits_for_the_first(tmp_path: Path, capsys: pytest.Capture
     holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
     started = time.monotonic()
-    with exclusive(lock, "backend"):
+    with held(lock, "the build of the backend image"):
         waited = time.monotonic() - started
     holder.wait(timeout=10)
     assert waited >= 0.5
-    assert "waiting for another run that is building backend" in capsys.readouterr().err
+    assert "waiting for the build of the backend image held by pid" in capsys.readouterr().err
 
 
 HOLD_LOCK = """
