@@ -85,6 +85,16 @@ class Kube:
         # Building one runs API discovery (seconds); every caller shares the first.
         return DynamicClient(self.api_client)
 
+    @cached_property
+    def exec_core(self) -> client.CoreV1Api:
+        # kubernetes.stream swaps the request method of the ApiClient it is given while a call
+        # runs, which breaks any other thread using that client; exec gets a client of its own.
+        return client.CoreV1Api(config.new_client_from_config(config_file=str(self.kubeconfig)))
+
+    def clone(self) -> Kube:
+        """Clients of their own, for another thread."""
+        return Kube.from_kubeconfig(self.kubeconfig)
+
     @property
     def discovery(self) -> client.DiscoveryV1Api:
         return client.DiscoveryV1Api(self.api_client)
@@ -170,5 +180,5 @@ def exec_in_pod(
     }
     if container:
         arguments["container"] = container
-    output: str = stream(kube.core.connect_get_namespaced_pod_exec, pod, namespace, **arguments)
+    output: str = stream(kube.exec_core.connect_get_namespaced_pod_exec, pod, namespace, **arguments)
     return output

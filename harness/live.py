@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.deploy import Deployment
+from harness.kube import Kube
 
 
 def pods(deployment: Deployment) -> list[dict[str, Any]]:
@@ -12,8 +13,8 @@ def pods(deployment: Deployment) -> list[dict[str, Any]]:
     return [deployment.kube.api_client.sanitize_for_serialization(pod) for pod in listed.items]
 
 
-def ready_endpoint_count(deployment: Deployment, service: str) -> int:
-    found = deployment.kube.discovery.list_namespaced_endpoint_slice(
+def ready_endpoint_count(deployment: Deployment, service: str, kube: Kube | None = None) -> int:
+    found = (kube or deployment.kube).discovery.list_namespaced_endpoint_slice(
         deployment.namespace, label_selector=f"kubernetes.io/service-name={service}"
     )
     return sum(

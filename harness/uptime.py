@@ -8,6 +8,7 @@ figure is about the deployment, not about our own chaos, and the report says wha
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ class Tally:
     up: int = 0
     down: int = 0
     excluded: int = 0
+    down_at: list[float] = field(default_factory=list)
+    """Seconds since the monitor started, of each sample that found the service down."""
 
     @property
     def counted(self) -> int:
@@ -43,11 +46,13 @@ class UptimeMonitor:
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _thread: threading.Thread | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _started: float = field(default_factory=time.monotonic, init=False)
 
     def __post_init__(self) -> None:
         self.tallies = {service: Tally() for service in self.services}
 
     def sample_once(self) -> None:
+        elapsed = round(time.monotonic() - self._started, 1)
         for service in self.services:
             try:
                 up = self.is_up(service)
@@ -61,6 +66,7 @@ class UptimeMonitor:
                     tally.up += 1
                 else:
                     tally.down += 1
+                    tally.down_at.append(elapsed)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

@@ -24,6 +24,13 @@ def deployment(taskflow: Deployment) -> Deployment:
     return taskflow
 
 
+def down_times(offsets: list[float], shown: int = 8) -> str:
+    if not offsets:
+        return "never"
+    listed = ", ".join(f"+{offset:.0f}s" for offset in offsets[:shown])
+    return listed + (f" and {len(offsets) - shown} more" if len(offsets) > shown else "")
+
+
 @pytest.fixture(scope="session")
 def uptime(deployment: Deployment, evidence_log: EvidenceLog) -> Generator[UptimeMonitor, None, None]:
     """Samples each service's ready endpoints every second from deployment to the end of the run."""
@@ -45,8 +52,8 @@ def uptime(deployment: Deployment, evidence_log: EvidenceLog) -> Generator[Uptim
                 "%",
                 f">= {UPTIME_BUDGET * 100:.0f} %",
                 Verdict.PASS if ratio is not None and ratio >= UPTIME_BUDGET else Verdict.FAIL,
-                f"{tally.up} up / {tally.counted} samples at 1/s; {tally.excluded} samples excluded during "
-                f"announced disruptions: {excluded}",
+                f"{tally.up} up / {tally.counted} samples at 1/s; down at {down_times(tally.down_at)}; "
+                f"{tally.excluded} samples excluded during announced disruptions: {excluded}",
             )
         )
 

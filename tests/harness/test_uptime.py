@@ -17,6 +17,7 @@ def test_counts_up_down_and_excluded() -> None:
         monitor.sample_once()
     assert (monitor.tallies["backend"].up, monitor.tallies["backend"].down) == (1, 1)
     assert monitor.tallies["backend"].excluded == 1
+    assert len(monitor.tallies["backend"].down_at) == 1 and monitor.tallies["frontend"].down_at == []
     assert monitor.tallies["frontend"].ratio == 1.0
     assert monitor.disruptions == ["postgres-0 killed"]
 
