@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import locks
+from harness import locks
+
 from .errors import ClusterError
 from .paths import CLUSTER_SRC, Layout
 from .settings import ETCD_VERSION, KUBERNETES_VERSION

@@ -8,7 +8,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import cgroups, component, locks, mounts, network, preflight, usage
+from harness import locks
+
+from . import cgroups, component, mounts, network, preflight, usage
 from .actions import Action
 from .build import ensure_core
 from .context import Context, load_manifest, start_order
