@@ -6,7 +6,6 @@ packages built from it. Add-ons declare their own GoBuild and call ensure_built(
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import subprocess
@@ -100,22 +99,13 @@ def go_binary() -> str:
 
 def ensure_built(build: GoBuild, layout: Layout) -> Path:
     """Return the output dir, building into it first when any binary is missing."""
-    if build.is_built(layout):
-        return build.out_dir(layout)
-    # Two `up`s at once (a test run and a person) must not build into the same .partial dir:
-    # the second waits for the first and then finds the binaries.
-    layout.bin_root.mkdir(parents=True, exist_ok=True)
-    with (layout.bin_root / f".{build.name}-{build.version}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return _build_locked(build, layout)
-
-
-def _build_locked(build: GoBuild, layout: Layout) -> Path:
     out = build.out_dir(layout)
     if build.is_built(layout):
         return out
+    # Two `up`s at once (a test run and a person) must not build into the same .partial dir:
+    # the second waits for the first and then finds the binaries.
     with locks.held(out.with_name(out.name + ".lock"), f"the build of {build.name} {build.version}"):
-        if build.is_built(layout):  # another process built it while we waited
+        if build.is_built(layout):
             return out
         return _build(build, layout, out)
 
@@ -136,7 +126,7 @@ def _build(build: GoBuild, layout: Layout, out: Path) -> Path:
     env["GOFLAGS"] = (env.get("GOFLAGS", "") + " -buildvcs=false").strip()
     print(
         f"[build] {build.name} {build.version}: go build {len(build.packages)} binaries "
-        f"(cold: ~15-25 min on 2 cores; log {log})",
+        f"(cold kubernetes: ~13 CPU-minutes; log {log})",
         file=sys.stderr,
         flush=True,
     )
