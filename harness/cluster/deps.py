@@ -123,31 +123,39 @@ def ensure() -> None:
 
 
 def _install_trixie_containerd() -> None:
-    _say("fetching containerd from Debian trixie (pinned to priority 1)")
-    if not TRIXIE_SOURCE.exists() or TRIXIE_SOURCE.read_text() != TRIXIE_SOURCE_TEXT:
-        TRIXIE_SOURCE.write_text(TRIXIE_SOURCE_TEXT)
-    if not TRIXIE_PIN.exists() or TRIXIE_PIN.read_text() != TRIXIE_PIN_TEXT:
-        TRIXIE_PIN.write_text(TRIXIE_PIN_TEXT)
-    _run(["apt-get", "update", "-q"], "apt-get update (with trixie)")
-    workdir = Path("/var/cache/taskflow-debs")
-    workdir.mkdir(parents=True, exist_ok=True)
-    for old in workdir.glob("containerd_*.deb"):
-        old.unlink()
-    proc = subprocess.run(
-        ["apt-get", "download", "containerd/trixie"],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        env=_apt_env(),
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise ClusterError(
-            f"apt-get download containerd/trixie failed: {proc.stderr.strip()[-500:]}",
-            "check the trixie source in " + str(TRIXIE_SOURCE),
+    """Fetch containerd's .deb through a temporary trixie source, install it with dpkg.
+
+    The source and its pin are removed afterwards, so the host's apt keeps its own sources
+    (later `apt-get update`s do not fetch trixie's lists).
+    """
+    _say("fetching containerd from Debian trixie (temporary source, pinned to priority 1)")
+    TRIXIE_SOURCE.write_text(TRIXIE_SOURCE_TEXT)
+    TRIXIE_PIN.write_text(TRIXIE_PIN_TEXT)
+    try:
+        _run(["apt-get", "update", "-q"], "apt-get update (with trixie)")
+        workdir = Path("/var/cache/taskflow-debs")
+        workdir.mkdir(parents=True, exist_ok=True)
+        for old in workdir.glob("containerd_*.deb"):
+            old.unlink()
+        proc = subprocess.run(
+            ["apt-get", "download", "containerd/trixie"],
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            env=_apt_env(),
+            check=False,
         )
-    debs = sorted(workdir.glob("containerd_*.deb"))
-    if not debs:
-        raise ClusterError("containerd .deb not downloaded", "run apt-get download by hand")
-    _run(["dpkg", "-i", str(debs[-1])], "dpkg -i containerd")
-    # The package's systemd unit is irrelevant here (no systemd); we run containerd ourselves.
+        if proc.returncode != 0:
+            raise ClusterError(
+                f"apt-get download containerd/trixie failed: {proc.stderr.strip()[-500:]}",
+                "check that the Debian mirror serves trixie",
+            )
+        debs = sorted(workdir.glob("containerd_*.deb"))
+        if not debs:
+            raise ClusterError("containerd .deb not downloaded", "run `apt-get download` by hand")
+        # The package's systemd unit is irrelevant here (no systemd); up runs containerd itself.
+        _run(["dpkg", "-i", str(debs[-1])], "dpkg -i containerd")
+    finally:
+        TRIXIE_SOURCE.unlink(missing_ok=True)
+        TRIXIE_PIN.unlink(missing_ok=True)
+        _run(["apt-get", "update", "-q"], "apt-get update (trixie source removed)")
