@@ -3,5 +3,6 @@
 from .errors import ClusterError
 from .lifecycle import down, status, up
 from .paths import Layout
+from .users import using
 
-__all__ = ["ClusterError", "Layout", "down", "status", "up"]
+__all__ = ["ClusterError", "Layout", "down", "status", "up", "using"]

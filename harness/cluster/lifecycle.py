@@ -10,7 +10,7 @@ from pathlib import Path
 
 from harness import locks
 
-from . import cgroups, component, mounts, network, preflight, usage
+from . import cgroups, component, mounts, network, preflight, usage, users
 from .actions import Action
 from .build import ensure_core
 from .context import Context, load_manifest, start_order
@@ -104,6 +104,7 @@ def down(layout: Layout | None = None) -> list[str]:
     """Tear everything down; returns problems that need a person (empty when clean)."""
     preflight.require_root()
     layout = layout or Layout.default()
+    users.wait_until_unused(layout)
     with locks.held(layout.lifecycle_lock, "another `up`/`down`"):
         return _down(layout)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cluster import lifecycle, testimage
+from harness.cluster import lifecycle, testimage, users
 from harness.cluster.component import running
 from harness.cluster.paths import Layout
 
@@ -41,10 +41,11 @@ def cluster(layout: Layout) -> Iterator[Kube]:
     if os.geteuid() != 0:
         pytest.skip("the embedded cluster needs root")
     was_running = running(layout, "kube-apiserver") is not None
-    kubeconfig = lifecycle.up(layout)
-    kube = Kube(kubectl=layout.kubectl_link, kubeconfig=kubeconfig, layout=layout)
-    kube.load_image(testimage.image_tar(layout))
-    yield kube
+    with users.using(layout, "tests/cluster"):  # another run's `down` waits for us
+        kubeconfig = lifecycle.up(layout)
+        kube = Kube(kubectl=layout.kubectl_link, kubeconfig=kubeconfig, layout=layout)
+        kube.load_image(testimage.image_tar(layout))
+        yield kube
     # leave the host as we found it
     is_running = running(layout, "kube-apiserver") is not None
     if was_running and not is_running:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import tarfile
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from harness.cluster import component, network, pki
+from harness.cluster import component, network, pki, users
 from harness.cluster.__main__ import main
 from harness.cluster.context import Context
 from harness.cluster.errors import ClusterError
@@ -120,3 +121,30 @@ def test_removal_script_drops_jumps_and_owned_chains_only() -> None:
         "COMMIT",
     ]
     assert network.removal_script("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n") == ""
+
+
+def test_down_sees_the_lease_of_a_live_run_only(tmp_path: Path) -> None:
+    layout = Layout(state=tmp_path / "state", cache=tmp_path / "cache")
+    holder = subprocess.Popen(
+        [
+            sys.executable, "-c",
+            "import sys, time\n"
+            "from pathlib import Path\n"
+            "from harness.cluster.paths import Layout\n"
+            "from harness.cluster.users import using\n"
+            "with using(Layout(Path(sys.argv[1]), Path(sys.argv[2])), 'conformance'):\n"
+            "    print('held', flush=True); time.sleep(60)\n",
+            str(layout.state), str(layout.cache),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert users.others(layout) == [f"pid {holder.pid} (conformance)"]
+    finally:
+        holder.kill()
+        holder.wait()
+    assert users.others(layout) == []  # a dead holder's lease does not count
+    with users.using(layout, "me"):
+        assert users.others(layout) == []  # our own lease never blocks our own `down`
