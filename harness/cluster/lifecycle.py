@@ -112,6 +112,8 @@ def down(layout: Layout | None = None) -> list[str]:
 def _down(layout: Layout) -> list[str]:
     ctx = Context(layout)
     layout = ctx.layout
+    if not layout.manifest.exists():
+        return _nothing_to_remove(ctx)
     manifest = load_manifest(layout)
     problems: list[str] = []
     if layout.admin_kubeconfig.exists():
@@ -153,6 +155,19 @@ def _down(layout: Layout) -> list[str]:
     else:
         problems.append(f"state dir {layout.state} kept because mounts remain")
     ctx.say("down: " + ("clean" if not problems else f"{len(problems)} problem(s)"))
+    return problems
+
+
+def _nothing_to_remove(ctx: Context) -> list[str]:
+    """No state here: the bridge and rules, if any, belong to a cluster with another state dir."""
+    problems: list[str] = []
+    if network.link_exists(NETWORK.bridge) or network.owned_rules():
+        problems.append(
+            f"no cluster state in {ctx.layout.state}, but bridge {NETWORK.bridge} or KUBE-/CNI-/TASKFLOW- "
+            "iptables chains exist: they belong to a cluster with another state dir "
+            "(TASKFLOW_CLUSTER_STATE); run `down` with that one. Left untouched."
+        )
+    ctx.say("down: " + ("nothing to remove" if not problems else "nothing removed"))
     return problems
 
 

@@ -81,24 +81,27 @@ def ensure_guard(net: Network = NETWORK) -> None:
             ]  # fmt: skip
             if _run(["iptables", "-C", chain, *rule], check=False).returncode != 0:
                 _run(["iptables", "-A", chain, *rule])
-    # Keep the jump first: kube-proxy inserts ACCEPT rules at the top of FORWARD too.
+    # Keep the jump first: kube-proxy and the kubelet insert their rules at the top too. Two
+    # spellings of the jump alternate, so the new one goes in before the old one is deleted by
+    # its spec (never by rule number, which moves while others edit the chain).
+    spellings = (["-j", chain], ["-m", "comment", "--comment", "taskflow-guard", "-j", chain])
     for builtin in ("FORWARD", "OUTPUT"):
         first = _run(["iptables", "-S", builtin, "1"], check=False).stdout.strip()
-        if first == f"-A {builtin} -j {chain}":
+        if first.startswith(f"-A {builtin} ") and first.endswith(f"-j {chain}"):
             continue
-        # insert first, then drop older copies: the guard is never absent in between
-        _run(["iptables", "-I", builtin, "1", "-j", chain])
-        rules = _run(["iptables", "-S", builtin]).stdout.splitlines()[1:]  # [0] is the policy
-        stale = [i + 1 for i, r in enumerate(rules) if r == f"-A {builtin} -j {chain}" and i > 0]
-        for number in reversed(stale):
-            _run(["iptables", "-D", builtin, str(number)])
+        present = [_run(["iptables", "-C", builtin, *sp], check=False).returncode == 0 for sp in spellings]
+        new, old = (spellings[1], spellings[0]) if present[0] else (spellings[0], spellings[1])
+        _run(["iptables", "-I", builtin, "1", *new])
+        while _run(["iptables", "-D", builtin, *old], check=False).returncode == 0:
+            pass
 
 
 def guard_active(net: Network = NETWORK) -> bool:
-    return all(
-        _run(["iptables", "-C", b, "-j", net.guard_chain], check=False).returncode == 0
-        for b in ("FORWARD", "OUTPUT")
-    )
+    """Every DROP rule is there and each built-in chain jumps to the guard."""
+    rules = _run(["iptables", "-S"], check=False).stdout.splitlines()
+    jumps = {r.split()[1] for r in rules if r.startswith("-A ") and r.endswith(f"-j {net.guard_chain}")}
+    drops = sum(1 for r in rules if r.startswith(f"-A {net.guard_chain} ") and r.endswith("-j DROP"))
+    return {"FORWARD", "OUTPUT"} <= jumps and drops >= 4
 
 
 def set_sysctls() -> dict[str, str]:

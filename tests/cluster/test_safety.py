@@ -27,7 +27,8 @@ def test_guard_is_the_first_rule_of_forward_and_output(cluster: Kube) -> None:
     uplink = network.uplink()
     for chain in ("FORWARD", "OUTPUT"):
         first = subprocess.run(["iptables", "-S", chain, "1"], capture_output=True, text=True, check=True)
-        assert first.stdout.strip() == f"-A {chain} -j {NETWORK.guard_chain}"
+        rule = first.stdout.strip()
+        assert rule.startswith(f"-A {chain} ") and rule.endswith(f"-j {NETWORK.guard_chain}"), rule
     rules = subprocess.run(
         ["iptables", "-S", NETWORK.guard_chain], capture_output=True, text=True, check=True
     )
