@@ -115,8 +115,17 @@ class Kube:
         ordered = sorted(manifests, key=lambda item: kind_rank(item["kind"]))
         applied = []
         for manifest in ordered:
-            self.apply(manifest)
-            applied.append(f"{manifest['kind']}/{manifest['metadata']['name']}")
+            name = f"{manifest['kind']}/{manifest['metadata']['name']}"
+            try:
+                self.apply(manifest)
+            except urllib3.exceptions.MaxRetryError as error:
+                raise UserError(
+                    f"the API server {self.api_client.configuration.host} did not answer while applying"
+                    f" {name} ({type(error.reason).__name__})",
+                    where=str(self.kubeconfig),
+                    fix="check that the cluster runs (`nox -s cluster -- status` for the embedded one)",
+                ) from None
+            applied.append(name)
         return applied
 
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> Any | None:

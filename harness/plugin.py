@@ -144,7 +144,10 @@ def taskflow(pytestconfig: pytest.Config, provider: Provider, run_dir: Path) -> 
             sabotage = sabotage_named(sabotage_name)
             pytestconfig.stash[CONTEXT_KEY]["sabotage"] = f"{sabotage.name}: {sabotage.description}"
             mutate = sabotage.apply
-        deployment = deploy_taskflow(provider, kubeconfig, namespace, run_dir, mutate)
+        try:
+            deployment = deploy_taskflow(provider, kubeconfig, namespace, run_dir, mutate)
+        except UserError as error:
+            pytest.fail(f"deploying Taskflow failed: {error}", pytrace=False)
     try:
         yield deployment
     finally:

@@ -60,6 +60,11 @@ def _start_ticks(pid: int) -> int | None:
     return int(rest[19])
 
 
+def process_running(pid: int) -> bool:
+    """True while `pid` exists and is not a zombie (an exited child not yet reaped by its parent)."""
+    return _start_ticks(pid) is not None
+
+
 def read_pid(layout: Layout, name: str) -> PidRecord | None:
     path = layout.pidfile(name)
     try:
