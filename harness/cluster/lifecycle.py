@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 import subprocess
 import time
@@ -22,6 +23,11 @@ from .settings import NETWORK
 
 # Shim sockets live here whatever containerd's state dir is (containerd 1.7 hard-codes it).
 CONTAINERD_RUN = Path("/run/containerd")
+# Host paths the runtime writes outside our state dir (hard-coded in containerd 1.7's CNI
+# library and the kubelet); `down` removes our entries, and the dirs when `up` created them.
+CNI_RESULTS = Path("/var/lib/cni/results")
+KUBELET_LOG_LINKS = Path("/var/log/containers")
+HOST_DIRS = (CONTAINERD_RUN, CNI_RESULTS.parent, KUBELET_LOG_LINKS)
 
 
 def addon_actions() -> list[Action]:
@@ -44,7 +50,7 @@ def up(layout: Layout | None = None, with_addons: bool = True) -> Path:
 
 def _up(layout: Layout, with_addons: bool) -> Path:
     ctx = Context(layout)
-    _record_containerd_run(ctx)
+    _record_host_dirs(ctx)
     steps = CORE_ACTIONS + (addon_actions() if with_addons else [])
     for step in steps:
         ctx.say(f"== {step.name}")
@@ -53,10 +59,27 @@ def _up(layout: Layout, with_addons: bool) -> Path:
     return ctx.layout.admin_kubeconfig
 
 
-def _record_containerd_run(ctx: Context) -> None:
-    if ctx.recorded("containerd_run_preexisting") is None:
-        ctx.layout.state.mkdir(parents=True, exist_ok=True, mode=0o700)
-        ctx.record("containerd_run_preexisting", CONTAINERD_RUN.exists())
+def _record_host_dirs(ctx: Context) -> None:
+    ctx.layout.state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    recorded = ctx.recorded("host_dirs_preexisting", {})
+    for path in HOST_DIRS:
+        recorded.setdefault(str(path), path.exists())
+    ctx.record("host_dirs_preexisting", recorded)
+
+
+def _remove_host_entries(layout: Layout, preexisting: dict[str, bool]) -> None:
+    """Our CNI result cache entries and kubelet log links, then the dirs `up` created."""
+    if CNI_RESULTS.is_dir():
+        for entry in CNI_RESULTS.iterdir():
+            if entry.name.startswith(("taskflow-", "cni-loopback-")):
+                entry.unlink(missing_ok=True)
+    if KUBELET_LOG_LINKS.is_dir():
+        for link in KUBELET_LOG_LINKS.iterdir():
+            if link.is_symlink() and os.readlink(link).startswith(str(layout.state)):
+                link.unlink()
+    for path in HOST_DIRS:
+        if preexisting.get(str(path)) is False:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _ctr(layout: Layout, *args: str) -> subprocess.CompletedProcess[str]:
@@ -150,8 +173,7 @@ def _down(layout: Layout) -> list[str]:
         ctx.say("cgroups removed")
     if not leftover_mounts:
         shutil.rmtree(layout.state, ignore_errors=True)
-        if manifest.get("containerd_run_preexisting") is False:
-            shutil.rmtree(CONTAINERD_RUN, ignore_errors=True)
+        _remove_host_entries(layout, manifest.get("host_dirs_preexisting", {}))
     else:
         problems.append(f"state dir {layout.state} kept because mounts remain")
     ctx.say("down: " + ("clean" if not problems else f"{len(problems)} problem(s)"))

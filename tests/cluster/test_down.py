@@ -52,5 +52,9 @@ def test_down_removes_everything(cluster: Kube, namespace: str, test_image: str)
     ]
     assert leftovers == []
     assert not layout.state.exists()
+    cni_cache = lifecycle.CNI_RESULTS
+    assert not cni_cache.is_dir() or [e for e in cni_cache.iterdir() if e.name.startswith("taskflow-")] == []
+    links = lifecycle.KUBELET_LOG_LINKS
+    assert not links.is_dir() or [ln for ln in links.iterdir() if str(layout.state) in os.readlink(ln)] == []
     for key, value in manifest.get("sysctls_previous", {}).items():
         assert (Path("/proc/sys") / key).read_text().strip() == value
