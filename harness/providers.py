@@ -10,6 +10,7 @@ import os
 import platform
 import shutil
 import subprocess
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -49,16 +50,22 @@ class Provider(Protocol):
 
 @dataclass
 class LocalProvider:
-    """The embedded single-node cluster of cluster/ (host processes, no Docker)."""
+    """The embedded single-node cluster of cluster/ (host processes, no Docker).
+
+    Holds a lease on the cluster from ensure_up to teardown, so a `down` elsewhere waits for
+    this run instead of pulling the cluster from under it.
+    """
 
     name: str = "local"
     overlay: str = "local"
-    keep_running: bool = True
+    _lease: ExitStack = field(default_factory=ExitStack, init=False)
 
     def ensure_up(self) -> Path:
-        from harness.cluster import lifecycle  # noqa: PLC0415 - needs root-only modules
+        from harness.cluster import Layout, up, using  # noqa: PLC0415 - needs root-only modules
 
-        return lifecycle.up()
+        layout = Layout.default()
+        self._lease.enter_context(using(layout, "a conformance run"))
+        return up(layout)
 
     def load_archives(self, archives: list[Path]) -> None:
         from harness.images import load_archive  # noqa: PLC0415
@@ -70,9 +77,9 @@ class LocalProvider:
         return IngressEndpoint("127.0.0.1", INGRESS_HTTPS_PORT)
 
     def teardown(self) -> None:
-        # The embedded cluster is reused across runs (a warm `up` takes seconds); `nox -s cluster
-        # -- down` removes it.
-        return None
+        # The cluster itself stays: a warm `up` takes seconds, and `nox -s cluster -- down`
+        # removes it. Only this run's lease ends.
+        self._lease.close()
 
 
 @dataclass

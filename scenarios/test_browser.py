@@ -12,6 +12,9 @@ from harness.deploy import Deployment
 from harness.ingress_client import INGRESS_HOST
 from harness.recorder import EvidenceRecorder
 
+# A chat turn is a backend -> MCP server -> database round trip; on a busy 2-core node it can
+# take longer than Playwright's 5 s default for assertions.
+CHAT_TIMEOUT_MS = 30_000
 CHECK = "sign up, add, complete and delete a task, and chat, in Chromium through the ingress"
 
 
@@ -72,7 +75,7 @@ def test_user_journey_in_browser(
     page.get_by_role("button", name="Delete Delete me").click()
     expect(page.get_by_role("checkbox", name="Delete me")).to_have_count(0)
     ask_assistant(page, "add a task to buy milk")
-    expect(page.get_by_role("checkbox", name="buy milk", exact=True)).to_be_visible()
+    expect(page.get_by_role("checkbox", name="buy milk", exact=True)).to_be_visible(timeout=CHAT_TIMEOUT_MS)
     journey_seconds = time.monotonic() - started
     page.screenshot(path=str(run_dir / "sc-003-browser.png"), full_page=True)
     evidence.check(

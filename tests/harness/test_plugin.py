@@ -52,3 +52,19 @@ def test_outcomes_become_evidence_and_report(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*FR-002 calls: failed calls=3 (budget 0)*"])
     page = (run_dir / "index.html").read_text()
     assert "no load generator" in page and "ingress unreachable" in page
+
+
+def test_a_run_that_verified_nothing_fails(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest('pytest_plugins = ["harness.plugin"]')
+    pytester.makepyfile(
+        test_skips="""
+import pytest
+
+@pytest.mark.criterion("FR-001")
+def test_no_cluster(evidence):
+    evidence.skip("FR-001", "pods", "no cluster here")
+"""
+    )
+    result = pytester.runpytest_subprocess(f"--run-dir={pytester.path / 'run'}")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*no requirement could be checked on this run*"])
