@@ -15,13 +15,15 @@ from harness.recorder import EvidenceRecorder
 # A chat turn is a backend -> MCP server -> database round trip; on a busy 2-core node it can
 # take longer than Playwright's 5 s default for assertions.
 CHAT_TIMEOUT_MS = 30_000
+ASSERTION_TIMEOUT_MS = 20_000
+PLAYWRIGHT_DEFAULT_TIMEOUT_MS = 5_000
 CHECK = "sign up, add, complete and delete a task, and chat, in Chromium through the ingress"
 
 
 @pytest.fixture
 def page_through_ingress(deployment: Deployment, evidence: EvidenceRecorder) -> Iterator[object]:
     try:
-        from playwright.sync_api import sync_playwright  # noqa: PLC0415
+        from playwright.sync_api import expect, sync_playwright  # noqa: PLC0415
 
         from harness.browser import CHROMIUM, launch_chromium  # noqa: PLC0415
     except ImportError as error:
@@ -31,6 +33,9 @@ def page_through_ingress(deployment: Deployment, evidence: EvidenceRecorder) -> 
             "SC-003", CHECK, f"{CHROMIUM} is missing: install Debian's chromium (.ci/bootstrap does)"
         )
     endpoint = deployment.ingress
+    # Pages come through the ingress from a busy single node: the first load and client-side
+    # redirects can take longer than Playwright's 5 s assertion default.
+    expect.set_options(timeout=ASSERTION_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = launch_chromium(
             playwright, host_rules=f"MAP {INGRESS_HOST}:443 {endpoint.address}:{endpoint.port}"
@@ -41,6 +46,7 @@ def page_through_ingress(deployment: Deployment, evidence: EvidenceRecorder) -> 
         yield context.new_page()
         context.close()
         browser.close()
+    expect.set_options(timeout=PLAYWRIGHT_DEFAULT_TIMEOUT_MS)
 
 
 @pytest.mark.criterion("SC-003")
