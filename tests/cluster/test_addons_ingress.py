@@ -3,18 +3,16 @@ node's loopback with the certificate from its Secret, for its host only."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import socket
 import ssl
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from harness.cluster.addons import settings
+from harness.secrets import self_signed_certificate
 
 from .kube import Kube, echo_manifest
 
@@ -33,29 +31,11 @@ spec:
 
 
 def _self_signed(host: str, directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    crt, pem_key = directory / "tls.crt", directory / "tls.key"
-    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    pem_key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return crt, pem_key
+    cert_pem, key_pem = self_signed_certificate(host)
+    crt, key = directory / "tls.crt", directory / "tls.key"
+    crt.write_bytes(cert_pem)
+    key.write_bytes(key_pem)
+    return crt, key
 
 
 def _https_get(host: str, context: ssl.SSLContext) -> tuple[int, bytes, bytes]:
