@@ -39,12 +39,6 @@ class Deployment:
     manifests: list[dict[str, Any]]
     timings: dict[str, float] = field(default_factory=dict)
 
-    def manifest(self, kind: str, name: str) -> dict[str, Any]:
-        for item in self.manifests:
-            if item["kind"] == kind and item["metadata"]["name"] == name:
-                return item
-        raise KeyError(f"{kind}/{name} is not in the rendered manifests")
-
 
 def retarget_namespace(manifests: list[dict[str, Any]], namespace: str) -> list[dict[str, Any]]:
     """Copies of the manifests moved into namespace (the Namespace object renamed to match)."""

@@ -13,7 +13,6 @@ from typing import Any
 import urllib3
 from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.exceptions import NotFoundError
 
 from harness.errors import UserError
 
@@ -127,13 +126,6 @@ class Kube:
                 ) from None
             applied.append(name)
         return applied
-
-    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> Any | None:
-        resource = self.dynamic.resources.get(api_version=api_version, kind=kind)
-        try:
-            return resource.get(name=name, namespace=namespace)
-        except NotFoundError:
-            return None
 
 
 def kind_rank(kind: str) -> int:

@@ -108,6 +108,3 @@ class Probe:
     def repeat(self, url: str, count: int) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self.run("repeat", url=url, count=count)
         return result
-
-    def stop(self) -> None:
-        self.kube.core.delete_namespaced_pod(PROBE_NAME, self.namespace, grace_period_seconds=0)

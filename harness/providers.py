@@ -89,7 +89,6 @@ class PytestKubernetesProvider:
     name: str
     overlay: str
     cluster_name: str = "taskflow"
-    kubeconfig_path: Path | None = None
     provider_config: Path | None = None
     _manager: object | None = field(default=None, init=False)
 

@@ -91,13 +91,3 @@ class UptimeMonitor:
         finally:
             with self._lock:
                 self._active_disruptions -= 1
-
-
-@contextmanager
-def announced(monitor: UptimeMonitor | None, reason: str) -> Iterator[None]:
-    """monitor.disruption(reason), or nothing when no monitor runs."""
-    if monitor is None:
-        yield
-        return
-    with monitor.disruption(reason):
-        yield

@@ -11,7 +11,7 @@ from harness.kube import wait_until
 from harness.probe import Probe
 from harness.recorder import EvidenceRecorder
 from harness.taskflow_api import ApiUser, create_task, list_tasks
-from harness.uptime import UptimeMonitor, announced
+from harness.uptime import UptimeMonitor
 from harness.workloads import deployment_not_ready, statefulset_not_ready
 
 RECOVERY_BUDGET_SECONDS = 180
@@ -43,7 +43,7 @@ def test_tasks_survive_database_pod_kill(
     for title in titles:
         create_task(probe, api_user, title)
     old_pod = deployment.kube.core.read_namespaced_pod("postgres-0", deployment.namespace)
-    with announced(uptime, "postgres-0 killed on purpose (FR-008)"):
+    with uptime.disruption("postgres-0 killed on purpose (FR-008)"):
         deployment.kube.core.delete_namespaced_pod("postgres-0", deployment.namespace, grace_period_seconds=0)
         started = time.monotonic()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from harness.uptime import UptimeMonitor, announced
+from harness.uptime import UptimeMonitor
 
 
 def test_counts_up_down_and_excluded() -> None:
@@ -40,8 +40,3 @@ def test_thread_samples_until_stopped() -> None:
     time.sleep(0.05)
     assert taken >= 3
     assert monitor.tallies["backend"].up == taken
-
-
-def test_announced_without_monitor_is_a_no_op() -> None:
-    with announced(None, "nothing watches"):
-        pass
