@@ -1,4 +1,5 @@
-"""The requirements of the deployment spec (SPEC.md) that the report has one row for each."""
+"""The requirements of the deployment spec (SPEC.md) that the report has one row for each:
+FR-001..010, SC-001..005 and the spec's three edge cases."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ CRITERIA: dict[str, str] = {
     "SC-003": "Users can use the application in a browser without errors",
     "SC-004": "At least 100 concurrent users with acceptable response times",
     "SC-005": "Pod restarts and updates lose no data",
+    "EDGE-CRASH": "A pod that crashes is restarted or recreated and serves again",
+    "EDGE-CONTENTION": "Pods competing for resources stay within their limits and budgets",
+    "EDGE-MCP": "Task endpoints keep working and chat degrades cleanly while the MCP server is down",
 }
 
 
