@@ -36,7 +36,7 @@ def _frontend(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The fast suite: unit tests, static manifest checks and app tests; no cluster."""
-    session.install("-e", ".[dev]", *(f"--editable={app}" for app in APP_PACKAGES))
+    session.install("-e", ".[dev,load]", *(f"--editable={app}" for app in APP_PACKAGES))
     _frontend(session)
     session.run("pytest", "-m", "not cluster and not images", *session.posargs, success_codes=PYTEST_OK)
 
