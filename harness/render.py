@@ -6,11 +6,9 @@ cache outside the repo, so every machine renders with the same pinned version.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,13 +17,12 @@ from typing import Any
 import yaml
 
 from harness.errors import UserError
-from harness.locks import held
+from harness.gotools import GoTool, ensure_tool, last_line, tool_path
 from harness.secrets import SECRET_FILES, RunSecrets, generate_secrets, has_secret_files, write_secret_files
 
 KUSTOMIZE_MODULE = "sigs.k8s.io/kustomize/kustomize/v5"
 # The newest release whose go.mod accepts Go 1.26 (v5.8.3 needs 1.27).
 KUSTOMIZE_VERSION = "v5.8.2"
-KUSTOMIZE_BUILD_TIMEOUT_SECONDS = 900
 KUSTOMIZE_RUN_TIMEOUT_SECONDS = 120
 MANIFESTS_DIR = Path(__file__).resolve().parent.parent / "manifests"
 OVERLAYS = ("kind", "local", "minikube")
@@ -37,67 +34,13 @@ MISSING_FILE = re.compile(r"lstat (?P<path>\S+): no such file or directory")
 Manifest = dict[str, Any]
 
 
-def cache_root() -> Path:
-    configured = os.environ.get("TASKFLOW_CACHE")
-    return Path(configured) if configured else Path.home() / ".cache" / "taskflow"
-
-
 def kustomize_path(version: str = KUSTOMIZE_VERSION) -> Path:
-    return cache_root() / "bin" / f"kustomize-{version}" / "kustomize"
+    return tool_path(GoTool("kustomize", KUSTOMIZE_MODULE, version))
 
 
 def ensure_kustomize(version: str = KUSTOMIZE_VERSION) -> Path:
     """The cached kustomize binary, built with `go install` on first use."""
-    binary = kustomize_path(version)
-    if os.access(binary, os.X_OK):
-        return binary
-    go = shutil.which("go")
-    if go is None:
-        raise UserError(
-            f"kustomize {version} is not built yet and there is no Go toolchain on PATH to build it",
-            where=str(binary),
-            fix="install Go 1.26 or newer and put `go` on PATH; the first render then builds kustomize",
-        )
-    binary.parent.parent.mkdir(parents=True, exist_ok=True)
-    with held(binary.parent.parent / f".kustomize-{version}.lock", f"the build of kustomize {version}"):
-        if not os.access(binary, os.X_OK):
-            _go_install_kustomize(go, version, binary)
-    return binary
-
-
-def _go_install_kustomize(go: str, version: str, binary: Path) -> None:
-    print(f"building kustomize {version} from the Go module proxy (once)...", file=sys.stderr)
-    with tempfile.TemporaryDirectory(dir=binary.parent.parent, prefix=".kustomize-build-") as scratch:
-        environment = {**os.environ, "GOBIN": scratch, "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"}
-        try:
-            completed = subprocess.run(
-                [go, "install", f"{KUSTOMIZE_MODULE}@{version}"],
-                cwd=scratch,
-                env=environment,
-                capture_output=True,
-                text=True,
-                timeout=KUSTOMIZE_BUILD_TIMEOUT_SECONDS,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise UserError(
-                f"building kustomize {version} took over {KUSTOMIZE_BUILD_TIMEOUT_SECONDS} s",
-                where=go,
-                fix="check that the Go module proxy (GOPROXY) answers, then rerun",
-            ) from None
-        if completed.returncode != 0:
-            raise UserError(
-                f"`go install {KUSTOMIZE_MODULE}@{version}` failed: {_last_line(completed.stderr)}",
-                where=go,
-                fix="check that the Go module proxy (GOPROXY) answers and that Go is 1.26 or newer",
-            )
-        binary.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(Path(scratch) / "kustomize", binary)
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "(no output)"
+    return ensure_tool(GoTool("kustomize", KUSTOMIZE_MODULE, version))
 
 
 def overlay_dir(overlay: str, manifests_dir: Path = MANIFESTS_DIR) -> Path:
@@ -234,7 +177,7 @@ def _kustomize_build(directory: Path, *, shown: Path, scratch: Path | None = Non
             f"kustomize build took over {KUSTOMIZE_RUN_TIMEOUT_SECONDS} s", where=str(shown)
         ) from None
     if completed.returncode != 0:
-        message = _last_line(completed.stderr).removeprefix("Error: ")
+        message = last_line(completed.stderr).removeprefix("Error: ")
         if scratch is not None:
             # Paths inside the scratch copy mean nothing to the user; show them relative.
             message = message.replace(str(scratch) + "/", "")

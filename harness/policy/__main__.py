@@ -1,4 +1,6 @@
-"""`python -m harness.policy [--overlay NAME | --dir PATH]`: a table of rules and verdicts.
+"""`python -m harness.policy [--overlay NAME | --dir PATH] [--kube-score]`: a table of rules and verdicts.
+
+`--kube-score` adds the peer linter's findings after each table (harness/policy/peer.py).
 
 Exit 0 when every rule passes, 1 on violations, 2 on a user error (bad input).
 """
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from harness.errors import exits_cleanly_on_user_error
 from harness.policy.engine import RuleResult, evaluate
+from harness.policy.peer import format_verdict, peer_review
 from harness.policy.schema import KUBERNETES_VERSION
 from harness.render import OVERLAYS, render_directory, render_overlay
 
@@ -45,12 +48,17 @@ def main(argv: list[str] | None = None) -> int:
         "--overlay", help=f"render manifests/overlays/NAME ({', '.join(OVERLAYS)}); default: all"
     )
     target.add_argument("--dir", type=Path, help="a kustomization directory or a directory of YAML files")
+    parser.add_argument(
+        "--kube-score",
+        action="store_true",
+        help="also run kube-score (built from the Go module proxy) with manifests/kube-score-waivers.yaml",
+    )
     arguments = parser.parse_args(argv)
-    return run(arguments.overlay, arguments.dir)
+    return run(arguments.overlay, arguments.dir, kube_score=arguments.kube_score)
 
 
 @exits_cleanly_on_user_error
-def run(overlay: str | None, directory: Path | None) -> int:
+def run(overlay: str | None, directory: Path | None, *, kube_score: bool = False) -> int:
     if directory is not None:
         targets = [(str(directory), render_directory(directory))]
     else:
@@ -64,6 +72,10 @@ def run(overlay: str | None, directory: Path | None) -> int:
             format_table(f"{title} ({len(objects)} objects, Kubernetes {KUBERNETES_VERSION} schema)", results)
         )
         failed = failed or not all(result.passed for result in results)
+        if kube_score:
+            verdict = peer_review(objects)
+            print(format_verdict(f"{title} peer review", verdict))
+            failed = failed or not verdict.passed
     return VIOLATIONS_EXIT_CODE if failed else 0
 
 

@@ -65,7 +65,8 @@ APPS = (
         port=8080,
         stateless=True,
         liveness_path="/health",
-        readiness_path="/health",
+        # the database too: a database outage takes it out of the Service, never restarts it
+        readiness_path="/ready",
         slow_start=False,
         config_env=("LOG_LEVEL",),
         secret_env=("DATABASE_URL",),

@@ -35,7 +35,8 @@ def _resolve_port(container: Container, port: Any) -> Any:
 def _probe_problem(container: Container, probe: dict[str, Any], path: str | None, port: int) -> str | None:
     if path is None:
         command = sequence(dig(probe, "exec", "command"))
-        if not command or POSTGRES_PROBE_COMMAND not in str(command[0]):
+        # Liveness may wrap pg_isready in `sh -c` to accept its "alive but rejecting" exit code.
+        if not command or POSTGRES_PROBE_COMMAND not in " ".join(str(part) for part in command):
             return f"is not an exec {POSTGRES_PROBE_COMMAND} probe"
         return None
     http = mapping(probe.get("httpGet"))
@@ -50,7 +51,7 @@ def _probe_problem(container: Container, probe: dict[str, Any], path: str | None
     "PROBE-CONTRACT-ENDPOINTS",
     "FR-006",
     "probes hit the contract endpoints: backend liveness /healthz and readiness /readyz (DB only), "
-    "frontend /api/health, mcp-server /health, postgres exec pg_isready",
+    "frontend /api/health, mcp-server liveness /health and readiness /ready (DB), postgres exec pg_isready",
     "point the probe at the endpoint and port in docs/contracts.md",
 )
 def contract_endpoints(manifests: Manifests) -> Iterator[Finding]:

@@ -167,6 +167,18 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         lambda o: backend(o)["readinessProbe"]["httpGet"].update(path="/healthz"),
     ),
     (
+        "PROBE-CONTRACT-ENDPOINTS",
+        "mcp-server readiness back on /health (no database check)",
+        lambda o: container(o, "Deployment", "mcp-server")["readinessProbe"]["httpGet"].update(
+            path="/health"
+        ),
+    ),
+    (
+        "PROBE-CONTRACT-ENDPOINTS",
+        "postgres liveness without pg_isready",
+        lambda o: container(o, "StatefulSet", "postgres")["livenessProbe"]["exec"].update(command=["true"]),
+    ),
+    (
         "PROBE-STARTUP-WHERE-SLOW",
         "postgres without startup probe",
         lambda o: container(o, "StatefulSet", "postgres").pop("startupProbe"),
