@@ -6,14 +6,15 @@ import copy
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from harness.deployment import Deployment
+from harness.errors import UserError
 from harness.kube import Kube, wait_until
-from harness.providers import IngressEndpoint, Provider
+from harness.providers import Provider
 from harness.workloads import (
     claims_not_bound,
     deployment_not_ready,
@@ -21,23 +22,20 @@ from harness.workloads import (
     statefulset_not_ready,
 )
 
+__all__ = [
+    "Deployment",
+    "api_server_version",
+    "deploy_taskflow",
+    "ingress_host_holders",
+    "remove_namespace",
+    "remove_taskflow",
+]
+
 DEPLOYMENTS = ("frontend", "backend", "mcp-server")
+HOST_RELEASE_TIMEOUT_SECONDS = 180
 STATEFULSETS = ("postgres",)
 ROLLOUT_TIMEOUT_SECONDS = 300
 CLUSTER_SCOPED_KINDS = {"Namespace", "StorageClass", "IngressClass", "ClusterRole", "ClusterRoleBinding"}
-
-
-@dataclass
-class Deployment:
-    """Taskflow as deployed for one run: where it is and how long each step took."""
-
-    kube: Kube
-    namespace: str
-    ingress: IngressEndpoint
-    images: dict[str, str]
-    """Image name (docs/contracts.md, without tag) -> the reference deployed this run."""
-    manifests: list[dict[str, Any]]
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def retarget_namespace(manifests: list[dict[str, Any]], namespace: str) -> list[dict[str, Any]]:
@@ -101,6 +99,7 @@ def deploy_taskflow(
         mutate(manifests)
     (run_dir / "manifests.yaml").write_text(yaml.safe_dump_all(redacted(manifests)), encoding="utf-8")
     kube = Kube.from_kubeconfig(kubeconfig)
+    refuse_shared_ingress_host(kube, namespace, manifests)
     kube.apply_all(manifests)
     step(timings, "apply manifests", started)
 
@@ -141,6 +140,76 @@ def wait_for_rollout(deployment: Deployment) -> None:
 
 def remove_taskflow(deployment: Deployment) -> None:
     deployment.kube.core.delete_namespace(deployment.namespace)
+
+
+def remove_namespace(kubeconfig: Path, namespace: str) -> None:
+    """Delete namespace if it exists (after a deploy that failed half-way); never raises for 404."""
+    from kubernetes.client.exceptions import ApiException  # noqa: PLC0415
+
+    try:
+        Kube.from_kubeconfig(kubeconfig).core.delete_namespace(namespace)
+        print(f"removed namespace {namespace} after the failed deploy", file=sys.stderr)
+    except ApiException as error:
+        if error.status != 404:
+            print(f"could not remove namespace {namespace}: {error.reason}", file=sys.stderr)
+    except UserError as error:
+        print(f"could not remove namespace {namespace}: {error}", file=sys.stderr)
+
+
+def api_server_version(kube: Kube) -> str:
+    from kubernetes import client  # noqa: PLC0415
+
+    info = client.VersionApi(kube.api_client).get_code()
+    return str(info.git_version)
+
+
+def ingress_hosts(manifests: list[dict[str, Any]]) -> set[str]:
+    return {
+        rule["host"]
+        for manifest in manifests
+        if manifest["kind"] == "Ingress"
+        for rule in manifest.get("spec", {}).get("rules", [])
+        if rule.get("host")
+    }
+
+
+def ingress_host_holders(kube: Kube, namespace: str, hosts: set[str]) -> dict[str, bool]:
+    """Other namespaces with an Ingress for one of hosts -> whether that namespace is terminating."""
+    holders: dict[str, bool] = {}
+    for ingress in kube.networking.list_ingress_for_all_namespaces().items:
+        other = ingress.metadata.namespace
+        if other == namespace:
+            continue
+        if any(rule.host in hosts for rule in ingress.spec.rules or []):
+            phase = kube.core.read_namespace(other).status.phase
+            holders[other] = phase == "Terminating"
+    return holders
+
+
+def refuse_shared_ingress_host(kube: Kube, namespace: str, manifests: list[dict[str, Any]]) -> None:
+    """One Taskflow per ingress host: two would share the host and the ingress would pick either
+    certificate and backend. Waits for a namespace that is already going away; refuses a live one."""
+    hosts = ingress_hosts(manifests)
+    if not hosts:
+        return
+
+    def live_holder_or_waiting() -> str | None:
+        holders = ingress_host_holders(kube, namespace, hosts)
+        live = sorted(name for name, terminating in holders.items() if not terminating)
+        if live:
+            raise UserError(
+                f"namespace {live[0]} (another Taskflow run) already serves ingress host "
+                f"{', '.join(sorted(hosts))} on this cluster",
+                where="deploy",
+                fix=f"wait for that run to end, or remove it: kubectl delete namespace {live[0]}",
+            )
+        return f"namespaces {', '.join(sorted(holders))} still terminating" if holders else None
+
+    wait_until(
+        f"ingress host {', '.join(sorted(hosts))} to be free",
+        live_holder_or_waiting,
+        timeout=HOST_RELEASE_TIMEOUT_SECONDS,
+    )
 
 
 def redacted(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ import ssl
 import time
 from dataclasses import dataclass
 
-from harness.providers import IngressEndpoint
+from harness.deployment import IngressEndpoint
 
 INGRESS_HOST = "taskflow.local"
 

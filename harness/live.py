@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.deploy import Deployment
+from harness.deployment import Deployment
 from harness.kube import Kube
 
 

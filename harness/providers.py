@@ -15,18 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from harness.deployment import INGRESS_HTTPS_PORT, IngressEndpoint
 from harness.errors import UserError
 
 PROVIDER_NAMES = ("auto", "local", "kind", "minikube", "k3d", "external")
-INGRESS_HTTPS_PORT = 443
-
-
-@dataclass(frozen=True)
-class IngressEndpoint:
-    """Where the ingress controller's HTTPS port is reachable from this machine."""
-
-    address: str
-    port: int = INGRESS_HTTPS_PORT
+__all__ = ["INGRESS_HTTPS_PORT", "PROVIDER_NAMES", "IngressEndpoint", "Provider", "make_provider"]
 
 
 class Provider(Protocol):

@@ -8,7 +8,11 @@ from typing import NoReturn
 
 import pytest
 
-from harness.evidence import Evidence, EvidenceLog, Verdict
+from harness.evidence import Evidence, EvidenceLog, Kind, LatencyFigures, Verdict, percentile
+
+
+class ChecksFailedError(AssertionError):
+    """Raised after a test whose recorded checks failed (the failures are already evidence)."""
 
 
 @dataclass
@@ -29,16 +33,58 @@ class EvidenceRecorder:
         budget: str = "",
         samples: Sequence[float] = (),
         detail: str = "",
+        kind: str = "live",
     ) -> bool:
-        """Record one measured check; returns ok so callers can branch on it."""
+        """Record one measured check; returns ok so callers can branch on it.
+
+        kind: "live" (measured on the running deployment) or "static" (read from manifests).
+        """
         verdict = Verdict.PASS if ok else Verdict.FAIL
-        evidence = Evidence(criterion, check, metric, value, unit, budget, verdict, detail, tuple(samples))
+        evidence = Evidence(
+            criterion, check, metric, value, unit, budget, verdict, detail, tuple(samples), Kind(kind)
+        )
         self.recorded.append(self.log.record(evidence))
         return ok
 
-    def skip(self, criterion: str, check: str, reason: str) -> NoReturn:
+    def latency(
+        self,
+        criterion: str,
+        check: str,
+        samples: Sequence[float],
+        *,
+        budget: float,
+        unit: str = "ms",
+        fraction: float = 0.99,
+        min_samples: int,
+        detail: str = "",
+    ) -> bool:
+        """Record a latency check: the nearest-rank percentile `fraction` of samples must be under
+        budget, on at least min_samples samples; the detail carries p50/p95/p99 and the count."""
+        figures = LatencyFigures.of(samples)
+        label = f"p{round(fraction * 100)}"
+        value = None
+        if samples:
+            value = round(percentile(samples, fraction), 3)
+        enough = figures.count >= min_samples
+        ok = enough and value is not None and value < budget
+        described = figures.describe(unit)
+        if not enough:
+            described = f"only {figures.count} samples, need >= {min_samples}; {described}"
+        return self.check(
+            criterion,
+            check,
+            ok=ok,
+            metric=label,
+            value=value,
+            unit=unit,
+            budget=f"{label} < {budget:g} {unit}, >= {min_samples} samples",
+            samples=samples,
+            detail="; ".join(part for part in (described, detail) if part),
+        )
+
+    def skip(self, criterion: str, check: str, reason: str, *, kind: str = "live") -> NoReturn:
         """Record that a check cannot run here, and why; then skip the test."""
-        evidence = Evidence(criterion, check, "-", None, "", "", Verdict.SKIPPED, reason)
+        evidence = Evidence(criterion, check, "-", None, "", "", Verdict.SKIPPED, reason, (), Kind(kind))
         self.recorded.append(self.log.record(evidence))
         pytest.skip(f"{check}: {reason}")
 

@@ -4,53 +4,18 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from harness.criteria import CRITERIA
-from harness.evidence import Evidence, EvidenceLog, Verdict, percentile
+from harness.evidence import LatencyFigures, Verdict, percentile
+from harness.verdict import CriterionRow, attention_first, criterion_rows, criterion_verdict
+
+__all__ = ["CriterionRow", "criterion_rows", "criterion_verdict", "histogram_svg", "write_report"]
 
 HISTOGRAM_BINS = 20
 HISTOGRAM_SIZE = (360, 90)
-
-
-@dataclass(frozen=True)
-class CriterionRow:
-    criterion: str
-    title: str
-    verdict: Verdict
-    summary: str
-    checks: tuple[Evidence, ...]
-
-
-def criterion_verdict(checks: Sequence[Evidence]) -> tuple[Verdict, str]:
-    """Fail if any check failed, pass if at least one passed and none failed, else skipped."""
-    if not checks:
-        return Verdict.SKIPPED, "skipped: no check of this criterion ran"
-    failed = [check for check in checks if check.verdict is Verdict.FAIL]
-    passed = [check for check in checks if check.verdict is Verdict.PASS]
-    if failed:
-        return Verdict.FAIL, f"{len(failed)} of {len(checks)} checks failed"
-    if passed:
-        skipped = len(checks) - len(passed)
-        suffix = f", {skipped} skipped" if skipped else ""
-        return Verdict.PASS, f"{len(passed)} of {len(checks)} checks passed{suffix}"
-    reasons = "; ".join(sorted({check.detail for check in checks}))
-    return Verdict.SKIPPED, f"skipped: {reasons}"
-
-
-def criterion_rows(evidence: Iterable[Evidence]) -> list[CriterionRow]:
-    by_criterion: dict[str, list[Evidence]] = {criterion: [] for criterion in CRITERIA}
-    for record in evidence:
-        by_criterion[record.criterion].append(record)
-    rows = []
-    for criterion, checks in by_criterion.items():
-        verdict, summary = criterion_verdict(checks)
-        rows.append(CriterionRow(criterion, CRITERIA[criterion], verdict, summary, tuple(checks)))
-    return rows
 
 
 def histogram_svg(samples: Sequence[float], unit: str) -> str:
@@ -71,7 +36,7 @@ def histogram_svg(samples: Sequence[float], unit: str) -> str:
         for index, count in enumerate(counts)
     )
     marks = ""
-    for label, fraction in (("p50", 0.5), ("p95", 0.95)):
+    for label, fraction in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
         value = percentile(samples, fraction)
         x = (value - low) / span * width
         marks += (
@@ -87,17 +52,34 @@ def histogram_svg(samples: Sequence[float], unit: str) -> str:
     )
 
 
-def write_report(run_dir: Path, *, title: str, context: dict[str, str], links: dict[str, str]) -> Path:
-    """Render run_dir/index.html from run_dir/evidence.jsonl and return its path."""
-    rows = criterion_rows(EvidenceLog(run_dir / "evidence.jsonl"))
+def run_files(run_dir: Path, expected: Iterable[str]) -> list[str]:
+    """Every file of the run (relative paths), plus files other plugins write after the report."""
+    present = {
+        str(path.relative_to(run_dir))
+        for path in run_dir.rglob("*")
+        if path.is_file() and path.name != "index.html"
+    }
+    return sorted(present | set(expected))
+
+
+def write_report(
+    run_dir: Path,
+    rows: Sequence[CriterionRow],
+    *,
+    title: str,
+    context: dict[str, str],
+    expected_files: Iterable[str] = (),
+) -> Path:
+    """Render run_dir/index.html from the verdict rows and return its path."""
     environment = Environment(loader=PackageLoader("harness"), autoescape=select_autoescape(["html"]))
     environment.globals["histogram_svg"] = histogram_svg
+    environment.globals["figures"] = LatencyFigures.of
     page = environment.get_template("report.html.j2").render(
         title=title,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         context=context,
-        links={name: target for name, target in links.items() if (run_dir / target).exists()},
-        rows=rows,
+        files=run_files(run_dir, expected_files),
+        rows=attention_first(rows),
         totals={verdict.value: sum(row.verdict is verdict for row in rows) for verdict in Verdict},
     )
     index = run_dir / "index.html"

@@ -27,6 +27,7 @@ def test_applied_manifests_meet_every_contract_rule(
             value=len(result.violations),
             budget="0",
             detail="; ".join(str(violation) for violation in result.violations)[:600],
+            kind="static",
         )
 
 

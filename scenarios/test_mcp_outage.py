@@ -53,7 +53,7 @@ def mcp_server_stopped(deployment: Deployment, uptime: UptimeMonitor) -> Iterato
             )
 
 
-@pytest.mark.criterion("SC-001", "FR-006")
+@pytest.mark.criterion("EDGE-MCP")
 def test_taskflow_stays_up_while_mcp_is_down(
     deployment: Deployment, probe: Probe, api_user: ApiUser, uptime: UptimeMonitor, evidence: EvidenceRecorder
 ) -> None:
@@ -61,7 +61,7 @@ def test_taskflow_stays_up_while_mcp_is_down(
         down = chat(probe, api_user, "what's pending?")
         headers = {name.lower() for name in down.get("headers", {})}
         evidence.check(
-            "SC-001",
+            "EDGE-MCP",
             "chat answers 503 with Retry-After while MCP is down",
             ok=down.get("status") == 503 and "retry-after" in headers,
             metric="HTTP status",
@@ -70,7 +70,7 @@ def test_taskflow_stays_up_while_mcp_is_down(
             detail=(down.get("body") or down.get("error") or "")[:200],
         )
         evidence.check(
-            "SC-001",
+            "EDGE-MCP",
             "chat fails fast while MCP is down",
             ok=down["seconds"] < CHAT_DOWN_BUDGET_SECONDS,
             metric="chat latency",
@@ -80,7 +80,7 @@ def test_taskflow_stays_up_while_mcp_is_down(
         )
         task = create_task(probe, api_user, f"written while MCP down {time.time_ns()}")
         evidence.check(
-            "SC-001",
+            "EDGE-MCP",
             "task API works while MCP is down",
             ok=bool(task.get("id")),
             metric="task created",
@@ -89,7 +89,7 @@ def test_taskflow_stays_up_while_mcp_is_down(
         )
         ready = probe.request("http://backend:8000/readyz")
         evidence.check(
-            "FR-006",
+            "EDGE-MCP",
             "backend /readyz stays ready while MCP is down",
             ok=ready.get("status") == 200,
             metric="HTTP status",
@@ -103,7 +103,7 @@ def test_taskflow_stays_up_while_mcp_is_down(
 
     recovered_after = wait_until("chat to recover by itself", chat_works, timeout=RECOVERY_BUDGET_SECONDS)
     evidence.check(
-        "SC-001",
+        "EDGE-MCP",
         "chat recovers by itself when MCP returns",
         ok=True,
         metric="recovery after MCP ready",

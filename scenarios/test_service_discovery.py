@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from harness.deploy import Deployment
-from harness.evidence import percentile
 from harness.probe import Probe
 from harness.recorder import EvidenceRecorder
 from harness.taskflow_api import ApiUser, chat, expect
@@ -15,8 +14,9 @@ HEALTH_URLS = {
     "backend": "http://backend:8000/healthz",
     "mcp-server": "http://mcp-server:8080/health",
 }
-SAMPLES_PER_SERVICE = 50
+SAMPLES_PER_SERVICE = 200
 LATENCY_BUDGET_MS = 500.0
+FAILED_CALL_MS = 5000.0
 
 
 @pytest.mark.criterion("FR-009")
@@ -58,16 +58,18 @@ def test_service_answers_by_name_within_budget(
             sorted({str(r.get("error") or r.get("status")) for r in results if r.get("status") != 200})
         ),
     )
-    p95 = percentile(ok_latencies, 0.95) if ok_latencies else None
-    evidence.check(
+    # A call that did not succeed counts as slower than any budget: SC-002 is about calls that
+    # succeed within 500 ms, and the probe gives up after its timeout.
+    latencies = [
+        result["seconds"] * 1000 if result.get("status") == 200 else FAILED_CALL_MS for result in results
+    ]
+    evidence.latency(
         "SC-002",
-        f"{service} p95 latency by service name",
-        ok=p95 is not None and p95 < LATENCY_BUDGET_MS,
-        metric="p95",
-        value=round(p95, 1) if p95 is not None else None,
-        unit="ms",
-        budget=f"< {LATENCY_BUDGET_MS:.0f} ms",
-        samples=ok_latencies,
+        f"{service} p99 latency by service name",
+        latencies,
+        budget=LATENCY_BUDGET_MS,
+        min_samples=SAMPLES_PER_SERVICE,
+        detail=f"{failures} failed calls counted as {FAILED_CALL_MS:.0f} ms" if failures else "",
     )
 
 

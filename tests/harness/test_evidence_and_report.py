@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from harness.evidence import Evidence, EvidenceLog, Verdict, percentile
+from harness.criteria import CRITERIA
+from harness.errors import UserError
+from harness.evidence import Evidence, EvidenceLog, Kind, MalformedEvidenceError, Verdict, percentile
+from harness.recorder import EvidenceRecorder
 from harness.report import criterion_rows, criterion_verdict, histogram_svg, write_report
+from harness.summary import build_summary, validate_summary
 
 
 def make(criterion: str, verdict: Verdict, detail: str = "", samples: tuple[float, ...] = ()) -> Evidence:
@@ -50,7 +55,7 @@ def test_criterion_verdict(verdicts: list[Verdict], expected: Verdict) -> None:
 
 def test_every_criterion_has_a_row_even_without_evidence() -> None:
     rows = criterion_rows([make("FR-003", Verdict.FAIL)])
-    assert len(rows) == 15
+    assert len(rows) == len(CRITERIA)
     by_id = {row.criterion: row for row in rows}
     assert by_id["FR-003"].verdict is Verdict.FAIL
     assert by_id["SC-004"].summary == "skipped: no check of this criterion ran"
@@ -58,7 +63,9 @@ def test_every_criterion_has_a_row_even_without_evidence() -> None:
 
 def test_percentile_nearest_rank() -> None:
     samples = [float(value) for value in range(1, 101)]
-    assert percentile(samples, 0.95) == pytest.approx(95.05, abs=0.1)
+    assert percentile(samples, 0.95) == 95.0
+    assert percentile(samples, 0.99) == 99.0
+    assert percentile(samples, 0.5) == 50.0
     assert percentile([7.0], 0.5) == 7.0
     with pytest.raises(ValueError):
         percentile([], 0.5)
@@ -77,12 +84,67 @@ def test_report_shows_verdicts_and_numbers(tmp_path: Path) -> None:
     (tmp_path / "junit.xml").write_text("<testsuites/>")
     index = write_report(
         tmp_path,
+        criterion_rows(log),
         title="T",
         context={"provider": "local"},
-        links={"junit": "junit.xml", "locust": "locust.html"},
+        expected_files=["pytest.html"],
     )
     page = index.read_text()
     assert "tasks lost: 2" in page
-    assert 'href="junit.xml"' in page and "locust.html" not in page
+    assert 'href="junit.xml"' in page and 'href="pytest.html"' in page and 'href="evidence.jsonl"' in page
+    assert "locust.html" not in page
     assert page.count('class="verdict fail"') >= 2
     assert "<svg" in page
+
+
+def test_nearest_rank_p95_sees_three_slow_calls_of_fifty() -> None:
+    samples = [100.0] * 47 + [900.0] * 3
+    assert percentile(samples, 0.95) == 900.0
+    assert percentile(samples, 0.5) == 100.0
+
+
+def test_static_rules_alone_say_not_proven_live() -> None:
+    static = Evidence("FR-007", "rule", "violations", 0, "", "0", Verdict.PASS, kind=Kind.STATIC)
+    verdict, reason = criterion_verdict([static])
+    assert verdict is Verdict.SKIPPED and "not proven live" in reason
+    live = Evidence("FR-007", "limits enforced", "OOMKilled", 1, "", "1", Verdict.PASS)
+    assert criterion_verdict([static, live])[0] is Verdict.PASS
+
+
+def test_latency_check_needs_its_minimum_samples(tmp_path: Path) -> None:
+    recorder = EvidenceRecorder(EvidenceLog(tmp_path / "evidence.jsonl"), "t")
+    assert not recorder.latency("SC-002", "few", [10.0] * 199, budget=500, min_samples=200)
+    assert recorder.latency("SC-002", "enough", [10.0] * 200, budget=500, min_samples=200)
+    assert not recorder.latency(
+        "SC-002", "slow tail", [10.0] * 197 + [900.0] * 3, budget=500, min_samples=200
+    )
+    few, enough, slow = recorder.recorded
+    assert "only 199 samples, need >= 200" in few.detail
+    assert enough.metric == "p99" and "p50 10 / p95 10 / p99 10 ms over 200 samples" in enough.detail
+    assert slow.value == 900.0
+
+
+def test_malformed_evidence_line_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "evidence.jsonl"
+    path.write_text(json.dumps(make("FR-001", Verdict.PASS).to_json()) + "\n" + "not json\n")
+    with pytest.raises(MalformedEvidenceError, match=r"evidence.jsonl:2: malformed evidence record"):
+        list(EvidenceLog(path))
+
+
+def test_summary_is_checked_against_its_schema() -> None:
+    rows = criterion_rows([make("SC-002", Verdict.PASS, samples=(10.0, 12.0))])
+    summary = build_summary(
+        rows,
+        run="r",
+        provider="local",
+        kubernetes_version="v1.34.4",
+        started="2026-11-28T23:00:00+00:00",
+        finished="2026-11-28T23:02:00+00:00",
+    )
+    validate_summary(summary)
+    sc002 = next(row for row in summary["criteria"] if row["id"] == "SC-002")
+    assert sc002["evidence"][0]["samples"]["count"] == 2
+    summary["criteria"][0]["verdict"] = "green"
+    with pytest.raises(UserError, match=r"fails its schema at criteria/0/verdict") as raised:
+        validate_summary(summary)
+    assert "\n" not in str(raised.value)

@@ -1,0 +1,143 @@
+"""The verdict model: from a run's evidence to one verdict per criterion (HTML, JUnit, JSON alike).
+
+Rules:
+- any failed check (measured, or a tagged test that errored, or recorded nothing) fails the row;
+- a row passes only on passing *live* evidence; static manifest rules alone say `not proven live`;
+- a skipped row always carries its reasons; `--strict` turns skips into a failed run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from harness.criteria import CRITERIA
+from harness.evidence import Evidence, Kind, LatencyFigures, Verdict
+
+NOT_PROVEN_LIVE = "not proven live"
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    criterion: str
+    title: str
+    verdict: Verdict
+    summary: str
+    checks: tuple[Evidence, ...]
+
+    @property
+    def live_checks(self) -> tuple[Evidence, ...]:
+        return tuple(check for check in self.checks if check.kind is Kind.LIVE)
+
+    @property
+    def static_checks(self) -> tuple[Evidence, ...]:
+        return tuple(check for check in self.checks if check.kind is Kind.STATIC)
+
+    @property
+    def static_only(self) -> bool:
+        return bool(self.checks) and not self.live_checks
+
+    @property
+    def headline(self) -> str:
+        return headline(self)
+
+
+def _describe(check: Evidence) -> str:
+    figure = f"{check.metric}={check.value}{check.unit}" if check.value is not None else check.metric
+    reason = f" — {check.detail}" if check.detail else ""
+    return f"{check.check}: {figure}{reason}"
+
+
+def criterion_verdict(checks: Sequence[Evidence]) -> tuple[Verdict, str]:
+    """The row's verdict and a one-line reason (see the module docstring for the rules)."""
+    if not checks:
+        return Verdict.SKIPPED, "skipped: no check of this criterion ran"
+    failed = [check for check in checks if check.verdict is Verdict.FAIL]
+    if failed:
+        more = f" (and {len(failed) - 1} more failed checks)" if len(failed) > 1 else ""
+        return Verdict.FAIL, f"{len(failed)} of {len(checks)} checks failed: {_describe(failed[0])}{more}"
+    live_passed = [c for c in checks if c.verdict is Verdict.PASS and c.kind is Kind.LIVE]
+    static_passed = [c for c in checks if c.verdict is Verdict.PASS and c.kind is Kind.STATIC]
+    skipped = [check for check in checks if check.verdict is Verdict.SKIPPED]
+    skip_reasons = "; ".join(sorted({check.detail for check in skipped}))
+    if live_passed:
+        suffix = f", {len(skipped)} skipped ({skip_reasons})" if skipped else ""
+        statics = f" + {len(static_passed)} static rules" if static_passed else ""
+        return Verdict.PASS, f"{len(live_passed)} live checks passed{statics}{suffix}"
+    if static_passed:
+        why = f"; live: {skip_reasons}" if skipped else "; no live check ran"
+        return Verdict.SKIPPED, f"skipped: {NOT_PROVEN_LIVE} ({len(static_passed)} static rules pass{why})"
+    return Verdict.SKIPPED, f"skipped: {skip_reasons}"
+
+
+def criterion_rows(evidence: Iterable[Evidence]) -> list[CriterionRow]:
+    """One row per criterion of harness.criteria, in its order."""
+    by_criterion: dict[str, list[Evidence]] = {criterion: [] for criterion in CRITERIA}
+    for record in evidence:
+        by_criterion[record.criterion].append(record)
+    rows = []
+    for criterion, checks in by_criterion.items():
+        verdict, summary = criterion_verdict(checks)
+        rows.append(CriterionRow(criterion, CRITERIA[criterion], verdict, summary, tuple(checks)))
+    return rows
+
+
+def attention_first(rows: Sequence[CriterionRow]) -> list[CriterionRow]:
+    """Skipped and static-only rows first, then failures, then passes (stable within each)."""
+    order = {Verdict.SKIPPED: 0, Verdict.FAIL: 1, Verdict.PASS: 2}
+    return sorted(rows, key=lambda row: (order[row.verdict], not row.static_only))
+
+
+def headline(row: CriterionRow) -> str:
+    """The figure a reader wants beside the verdict: the worst measured number of the row."""
+    measured = [c for c in row.live_checks if c.verdict is not Verdict.SKIPPED and c.value is not None]
+    if not measured:
+        return "-"
+    failed = [check for check in measured if check.verdict is Verdict.FAIL]
+    if failed:
+        return _figure(failed[0])
+    with_samples = [check for check in measured if check.samples]
+    if with_samples:
+        worst = max(with_samples, key=lambda check: LatencyFigures.of(check.samples).p99 or 0.0)
+        return f"worst {_figure(worst)} ({len(worst.samples)} samples)"
+    numeric = [check for check in measured if isinstance(check.value, int | float)]
+    if row.criterion == "SC-001" and numeric:
+        lowest = min(numeric, key=lambda check: float(check.value or 0))
+        return f"lowest {_figure(lowest)}"
+    return _figure(measured[0])
+
+
+def _figure(check: Evidence) -> str:
+    unit = f" {check.unit}" if check.unit else ""
+    return f"{check.metric} {check.value}{unit}"
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    failed: tuple[CriterionRow, ...]
+    skipped: tuple[CriterionRow, ...]
+    strict: bool
+    nothing_verified: bool
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.nothing_verified and not (self.strict and self.skipped)
+
+    def lines(self) -> list[str]:
+        """The exit summary: skipped rows first (they hide the most), then failures."""
+        shown = [f"SKIPPED {row.criterion}: {row.summary}" for row in self.skipped]
+        shown += [f"FAIL    {row.criterion}: {row.summary}" for row in self.failed]
+        if self.strict and self.skipped:
+            shown.append(f"--strict: {len(self.skipped)} skipped criteria fail the run")
+        if self.nothing_verified:
+            shown.append("no requirement could be checked on this run (every criterion skipped)")
+        return shown
+
+
+def run_outcome(rows: Sequence[CriterionRow], *, strict: bool) -> RunOutcome:
+    return RunOutcome(
+        failed=tuple(row for row in rows if row.verdict is Verdict.FAIL),
+        skipped=tuple(row for row in rows if row.verdict is Verdict.SKIPPED),
+        strict=strict,
+        nothing_verified=all(row.verdict is Verdict.SKIPPED for row in rows),
+    )
