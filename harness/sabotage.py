@@ -48,6 +48,13 @@ def backend_without_limits(manifests: list[Manifest]) -> None:
             container.get("resources", {}).pop("limits", None)
 
 
+def backend_unbounded_scratch(manifests: list[Manifest]) -> None:
+    for deployment in _objects(manifests, "Deployment", "backend"):
+        for container in _containers(deployment):
+            for bounds in container.get("resources", {}).values():
+                bounds.pop("ephemeral-storage", None)
+
+
 def frontend_without_readiness(manifests: list[Manifest]) -> None:
     for deployment in _objects(manifests, "Deployment", "frontend"):
         for container in _containers(deployment):
@@ -82,6 +89,13 @@ SABOTAGES = {
             "test_health_and_resources.py",
             "backend container has requests but no limits",
             backend_without_limits,
+        ),
+        Sabotage(
+            "backend-unbounded-scratch",
+            "FR-007",
+            "test_manifests.py",
+            "backend container has no ephemeral-storage request or limit (only kube-score checks it)",
+            backend_unbounded_scratch,
         ),
         Sabotage(
             "frontend-without-readiness",

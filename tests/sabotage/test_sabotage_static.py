@@ -1,4 +1,5 @@
-"""Every sabotage really breaks the contract it names: the static rules catch it on the render."""
+"""Every sabotage really breaks the contract it names: the static rules (ours or kube-score's gate)
+catch it on the render."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from harness.errors import UserError
 from harness.policy.engine import evaluate, violations
+from harness.policy.peer import peer_review
 from harness.render import render_overlay
 from harness.sabotage import SABOTAGES, sabotage_named
 
@@ -21,6 +23,7 @@ def rendered() -> Manifests:
 
 def test_the_unbroken_render_passes(rendered: Manifests) -> None:
     assert violations(evaluate(rendered)) == []
+    assert peer_review(rendered).passed
 
 
 @pytest.mark.parametrize("name", list(SABOTAGES))
@@ -29,7 +32,7 @@ def test_sabotage_breaks_its_requirement(name: str, rendered: Manifests) -> None
     broken = copy.deepcopy(rendered)
     sabotage.apply(broken)
     assert broken != rendered
-    found = violations(evaluate(broken))
+    found = [*violations(evaluate(broken)), *peer_review(broken).blocking]
     assert sabotage.breaks in {violation.requirement for violation in found}, [str(v) for v in found]
 
 
