@@ -1,14 +1,19 @@
-"""Deployments broken on purpose, to prove each scenario can fail.
+"""Deployments broken on purpose, to prove each check can fail.
 
-Each sabotage changes the rendered manifests before they are applied, and names the criterion
-whose scenario must then report `fail`. `tests/sabotage/` deploys each one for real and checks
-that the scenario noticed.
+Each sabotage changes the rendered manifests before they are applied and names the exact check
+(criterion + check name) that must then record `fail`; `also` lists (as fnmatch patterns) the
+other checks the same break may legitimately fail. `tests/sabotage/` deploys each one for real,
+runs only its scenario, and asserts that check failed and no other did; an unsabotaged control
+run of the same scenarios shows those checks passing.
+
+To add one: write `apply(manifests)` and append a `Sabotage(...)` to SABOTAGES. Set
+`static=False` when the manifest rules cannot see the break (it only shows live).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import UserError
@@ -20,9 +25,19 @@ Manifest = dict[str, Any]
 class Sabotage:
     name: str
     breaks: str
+    """The criterion whose check must fail."""
     scenario: str
+    """The scenario module (under scenarios/) the sabotaged run executes."""
     description: str
     apply: Callable[[list[Manifest]], None]
+    check: str = ""
+    """The exact name of the check that must record `fail`."""
+    also: tuple[str, ...] = ()
+    """fnmatch patterns of other checks this break may fail too (same cause, not unrelated)."""
+    select: tuple[str, ...] = field(default_factory=tuple)
+    """Extra pytest arguments narrowing the run, e.g. ("-k", "dns")."""
+    static: bool = True
+    """Whether harness.policy's manifest rules catch the break too (tests/sabotage checks it)."""
 
 
 def _objects(manifests: list[Manifest], kind: str, name: str) -> Iterator[Manifest]:
@@ -73,6 +88,37 @@ def ingress_without_tls(manifests: list[Manifest]) -> None:
         ingress["spec"].pop("tls", None)
 
 
+def secret_inlined_in_backend(manifests: list[Manifest]) -> None:
+    """The backend gets its Secret values as plain env values (same values, so it still runs)."""
+    import base64  # noqa: PLC0415
+
+    secrets: dict[str, dict[str, str]] = {}
+    for item in manifests:
+        if item["kind"] == "Secret":
+            plain = {k: base64.b64decode(v).decode() for k, v in (item.get("data") or {}).items()}
+            secrets[item["metadata"]["name"]] = {**plain, **(item.get("stringData") or {})}
+    for deployment in _objects(manifests, "Deployment", "backend"):
+        for container in _containers(deployment):
+            for variable in container.get("env", []):
+                reference = (variable.get("valueFrom") or {}).get("secretKeyRef")
+                if reference:
+                    variable.pop("valueFrom")
+                    variable["value"] = secrets[reference["name"]][reference["key"]]
+
+
+def mcp_service_renamed(manifests: list[Manifest]) -> None:
+    for service in _objects(manifests, "Service", "mcp-server"):
+        service["metadata"]["name"] = "mcp-server-renamed"
+
+
+def api_routed_to_frontend(manifests: list[Manifest]) -> None:
+    for ingress in (item for item in manifests if item["kind"] == "Ingress"):
+        for rule in ingress["spec"].get("rules", []):
+            for path in rule.get("http", {}).get("paths", []):
+                if path["path"].startswith("/api"):
+                    path["backend"]["service"] = {"name": "frontend", "port": {"number": 3000}}
+
+
 SABOTAGES = {
     sabotage.name: sabotage
     for sabotage in (
@@ -82,6 +128,7 @@ SABOTAGES = {
             "test_configuration.py",
             "taskflow-config points the backend at a service that does not exist",
             wrong_mcp_url,
+            check="backend environment MCP_SERVER_URL",
         ),
         Sabotage(
             "backend-without-limits",
@@ -89,6 +136,7 @@ SABOTAGES = {
             "test_health_and_resources.py",
             "backend container has requests but no limits",
             backend_without_limits,
+            check="cpu and memory requests and limits on every container",
         ),
         Sabotage(
             "backend-unbounded-scratch",
@@ -103,6 +151,7 @@ SABOTAGES = {
             "test_health_and_resources.py",
             "frontend container has no readiness probe",
             frontend_without_readiness,
+            check="liveness and readiness probes on every container",
         ),
         Sabotage(
             "database-on-emptydir",
@@ -110,6 +159,8 @@ SABOTAGES = {
             "test_persistence.py",
             "postgres keeps its data in an emptyDir instead of a PVC",
             database_on_emptydir,
+            check="postgres volumeClaimTemplate 'data' bound by dynamic provisioning",
+            also=("tasks survive killing postgres-0", "test test_tasks_survive_database_pod_kill *"),
         ),
         Sabotage(
             "ingress-without-tls",
@@ -117,6 +168,39 @@ SABOTAGES = {
             "test_ingress.py",
             "the Ingress serves no TLS certificate",
             ingress_without_tls,
+            check="https://taskflow.local/ with the taskflow-tls certificate",
+            also=("test test_api_path_routed_to_backend *",),
+        ),
+        Sabotage(
+            "secret-inlined-in-backend",
+            "FR-010",
+            "test_configuration.py",
+            "the backend Deployment carries its Secret values as plain env values",
+            secret_inlined_in_backend,
+            check="secret values only through Secret references",
+            select=("-k", "configmap_and_secret"),
+            static=False,
+        ),
+        Sabotage(
+            "mcp-service-renamed",
+            "FR-009",
+            "test_service_discovery.py",
+            "the mcp-server Service is called mcp-server-renamed",
+            mcp_service_renamed,
+            check="DNS name mcp-server resolves",
+            also=("DNS name mcp-server.*.svc.cluster.local resolves", "mcp-server *"),
+            select=("-k", "resolve_in_cluster_dns"),
+            static=False,
+        ),
+        Sabotage(
+            "api-routed-to-frontend",
+            "SC-003",
+            "test_browser.py",
+            "the Ingress sends /api to the frontend",
+            api_routed_to_frontend,
+            check="sign up, add, complete and delete a task, and chat, in Chromium through the ingress",
+            also=("* through the ingress *",),
+            static=False,
         ),
     )
 }

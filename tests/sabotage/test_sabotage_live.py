@@ -1,7 +1,9 @@
-"""Each scenario fails on a deployment broken on purpose (real cluster, real deploy).
+"""Each sabotage makes exactly its check fail (real cluster, real deploy), and an unsabotaged
+control run of the same scenarios shows those checks passing.
 
-Runs the scenario module of every sabotage in a pytest subprocess with `--sabotage NAME`, and
-reads that run's evidence: the criterion the sabotage breaks must come out `fail`.
+Each run is a pytest subprocess over the sabotage's scenario module with `--sabotage NAME`; the
+assertions read that run's evidence: the named check failed, and every other failed check is one
+the sabotage lists in `also` (the same break seen from another angle), never an unrelated one.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ import json
 import os
 import subprocess
 import sys
+from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from harness.sabotage import SABOTAGES
+from harness.sabotage import SABOTAGES, Sabotage
 
 pytestmark = pytest.mark.cluster
 
@@ -22,23 +26,20 @@ REPO = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_SECONDS = 900
 
 
-@pytest.mark.parametrize("name", list(SABOTAGES))
-def test_scenario_fails_on_sabotaged_deployment(name: str, tmp_path: Path) -> None:
-    sabotage = SABOTAGES[name]
+def run_scenarios(run_dir: Path, modules: list[str], *extra: str) -> tuple[int, list[dict[str, Any]], str]:
     provider = os.environ.get("TASKFLOW_PROVIDER", "local")
-    run_dir = tmp_path / "run"
     completed = subprocess.run(
         [
             sys.executable,
             "-m",
             "pytest",
-            f"scenarios/{sabotage.scenario}",
-            f"--sabotage={name}",
+            *(f"scenarios/{module}" for module in modules),
             f"--provider={provider}",
             f"--run-dir={run_dir}",
             "-p",
             "no:cacheprovider",
             "-q",
+            *extra,
         ],
         cwd=REPO,
         capture_output=True,
@@ -46,12 +47,39 @@ def test_scenario_fails_on_sabotaged_deployment(name: str, tmp_path: Path) -> No
         timeout=RUN_TIMEOUT_SECONDS,
         check=False,
     )
+    output = completed.stdout[-3000:] + completed.stderr[-3000:]
     evidence_file = run_dir / "evidence.jsonl"
-    assert evidence_file.is_file(), completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert evidence_file.is_file(), output
     records = [json.loads(line) for line in evidence_file.read_text().splitlines()]
-    verdicts = {record["verdict"] for record in records if record["criterion"] == sabotage.breaks}
-    assert "fail" in verdicts, (
-        f"{name} ({sabotage.description}) should make {sabotage.breaks} fail; evidence: "
-        + json.dumps([r for r in records if r["criterion"] == sabotage.breaks])[:2000]
+    return completed.returncode, records, output
+
+
+def is_expected(sabotage: Sabotage, record: dict[str, Any]) -> bool:
+    patterns = (sabotage.check, *sabotage.also)
+    return any(fnmatchcase(record["check"], pattern) for pattern in patterns)
+
+
+@pytest.mark.parametrize("name", list(SABOTAGES))
+def test_sabotage_fails_exactly_its_check(name: str, tmp_path: Path) -> None:
+    sabotage = SABOTAGES[name]
+    returncode, records, output = run_scenarios(
+        tmp_path / "run", [sabotage.scenario], f"--sabotage={name}", *sabotage.select
     )
-    assert completed.returncode != 0, "a failed criterion must fail the pytest run"
+    named = [r for r in records if r["criterion"] == sabotage.breaks and r["check"] == sabotage.check]
+    assert any(r["verdict"] == "fail" for r in named), (
+        f"{name} ({sabotage.description}) should fail {sabotage.breaks} '{sabotage.check}'; "
+        f"recorded: {json.dumps(named)[:1500]}\n{output}"
+    )
+    unrelated = [r for r in records if r["verdict"] == "fail" and not is_expected(sabotage, r)]
+    assert not unrelated, f"{name} also failed unrelated checks: " + json.dumps(unrelated)[:2000]
+    assert returncode != 0, "a failed criterion must fail the pytest run"
+
+
+def test_control_run_passes_every_sabotaged_check(tmp_path: Path) -> None:
+    """The same scenarios on an unbroken deployment: each sabotage's check is recorded and passes."""
+    modules = sorted({sabotage.scenario for sabotage in SABOTAGES.values()})
+    _, records, output = run_scenarios(tmp_path / "control", modules)
+    for sabotage in SABOTAGES.values():
+        named = [r for r in records if r["criterion"] == sabotage.breaks and r["check"] == sabotage.check]
+        assert named, f"control run recorded no '{sabotage.check}' ({sabotage.breaks})\n{output}"
+        assert all(r["verdict"] == "pass" for r in named), json.dumps(named)[:1500]

@@ -26,7 +26,7 @@ def test_the_unbroken_render_passes(rendered: Manifests) -> None:
     assert peer_review(rendered).passed
 
 
-@pytest.mark.parametrize("name", list(SABOTAGES))
+@pytest.mark.parametrize("name", [name for name, sabotage in SABOTAGES.items() if sabotage.static])
 def test_sabotage_breaks_its_requirement(name: str, rendered: Manifests) -> None:
     sabotage = SABOTAGES[name]
     broken = copy.deepcopy(rendered)
@@ -34,6 +34,15 @@ def test_sabotage_breaks_its_requirement(name: str, rendered: Manifests) -> None
     assert broken != rendered
     found = [*violations(evaluate(broken)), *peer_review(broken).blocking]
     assert sabotage.breaks in {violation.requirement for violation in found}, [str(v) for v in found]
+
+
+@pytest.mark.parametrize("name", list(SABOTAGES))
+def test_sabotage_changes_the_render_and_names_its_check(name: str, rendered: Manifests) -> None:
+    sabotage = SABOTAGES[name]
+    broken = copy.deepcopy(rendered)
+    sabotage.apply(broken)
+    assert broken != rendered
+    assert sabotage.check, f"{name} must name the check that has to fail"
 
 
 def test_unknown_sabotage_lists_the_known_ones() -> None:
