@@ -40,6 +40,7 @@ def test_applied_manifests_pass_the_kube_score_gate(
         findings = verdict.findings_for(requirement)
         blocking = [finding for finding in findings if finding.blocking]
         noted = [finding for finding in findings if not finding.blocking]
+        said = "; ".join(str(item) for item in [*blocking, *noted, *verdict.stale_for(requirement)])
         evidence.check(
             requirement,
             f"kube-score {KUBE_SCORE.version} ({', '.join(verdict.checks_for(requirement))}): "
@@ -48,7 +49,6 @@ def test_applied_manifests_pass_the_kube_score_gate(
             metric="unwaived CRITICAL",
             value=len(blocking),
             budget="0",
-            detail="; ".join(str(item) for item in [*blocking, *noted, *verdict.stale_for(requirement)])[
-                :600
-            ],
+            detail=said[:600],
+            kind="static",
         )
