@@ -70,6 +70,12 @@ def backend_unbounded_scratch(manifests: list[Manifest]) -> None:
                 bounds.pop("ephemeral-storage", None)
 
 
+def mcp_liveness_checks_database(manifests: list[Manifest]) -> None:
+    for deployment in _objects(manifests, "Deployment", "mcp-server"):
+        for container in _containers(deployment):
+            container["livenessProbe"]["httpGet"]["path"] = container["readinessProbe"]["httpGet"]["path"]
+
+
 def frontend_without_readiness(manifests: list[Manifest]) -> None:
     for deployment in _objects(manifests, "Deployment", "frontend"):
         for container in _containers(deployment):
@@ -144,6 +150,13 @@ SABOTAGES = {
             "test_manifests.py",
             "backend container has no ephemeral-storage request or limit (only kube-score checks it)",
             backend_unbounded_scratch,
+        ),
+        Sabotage(
+            "mcp-liveness-checks-database",
+            "FR-006",
+            "test_probe_split.py",
+            "mcp-server liveness probes the database (/ready), so a database outage restarts it",
+            mcp_liveness_checks_database,
         ),
         Sabotage(
             "frontend-without-readiness",
