@@ -50,6 +50,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--ingress-address", default="127.0.0.1", help="where the ingress's HTTPS port is reachable"
     )
     group.addoption(
+        "--overlay",
+        help="manifests/overlays/<NAME> to deploy with --provider external (default kind; `local` for"
+        " a cluster like the embedded one)",
+    )
+    group.addoption(
+        "--install-prerequisites",
+        action="store_true",
+        help="with --provider external: install a missing ingress controller, metrics-server or"
+        " default StorageClass (pinned manifests in harness/prerequisites) instead of stopping",
+    )
+    group.addoption(
+        "--images-present",
+        action="store_true",
+        help="with --provider external: the nodes already hold the images built here (Taskflow's and"
+        " the prerequisites'); nothing is pulled from a registry",
+    )
+    group.addoption(
         "--keep", action="store_true", help="keep the namespace (and cluster) after the run to debug"
     )
     group.addoption("--run-dir", type=Path, help="report folder (default reports/<UTC time>-<provider>)")
@@ -141,6 +158,9 @@ def provider(pytestconfig: pytest.Config) -> Generator[Provider, None, None]:
             pytestconfig.getoption("provider"),
             kubeconfig=pytestconfig.getoption("kubeconfig"),
             ingress_address=pytestconfig.getoption("ingress_address"),
+            overlay=pytestconfig.getoption("overlay"),
+            install_prerequisites=pytestconfig.getoption("install_prerequisites"),
+            images_present=pytestconfig.getoption("images_present"),
         )
     except UserError as error:
         raise pytest.UsageError(str(error)) from None
@@ -172,6 +192,7 @@ def taskflow(pytestconfig: pytest.Config, provider: Provider, run_dir: Path) -> 
         remove_taskflow,
     )
     from harness.kube import WaitTimeoutError  # noqa: PLC0415
+    from harness.prepare import prepare_cluster  # noqa: PLC0415
 
     namespace = pytestconfig.getoption("namespace") or f"taskflow-{secrets.token_hex(3)}"
     keep = bool(pytestconfig.getoption("keep"))
@@ -189,6 +210,11 @@ def taskflow(pytestconfig: pytest.Config, provider: Provider, run_dir: Path) -> 
             context["sabotage"] = f"{sabotage.name}: {sabotage.description}"
             mutate = sabotage.apply
         try:
+            prerequisites = prepare_cluster(provider, kubeconfig, run_dir)
+        except UserError as error:
+            pytest.fail(f"cluster prerequisites: {error}", pytrace=False)
+        context["prerequisites"] = prerequisites.summary()
+        try:
             deployment = deploy_taskflow(provider, kubeconfig, namespace, run_dir, mutate)
         except BaseException as error:
             # Whatever stopped the deploy (rollout timeout, Ctrl-C), its namespace must not stay
@@ -197,6 +223,7 @@ def taskflow(pytestconfig: pytest.Config, provider: Provider, run_dir: Path) -> 
                 print(f"\n--keep: namespace {namespace} left as the failed deploy made it")
             else:
                 remove_namespace(kubeconfig, namespace)
+                prerequisites.uninstall()
             if isinstance(error, UserError | WaitTimeoutError):
                 pytest.fail(f"deploying Taskflow failed: {str(error).splitlines()[0]}", pytrace=False)
             raise
@@ -208,6 +235,7 @@ def taskflow(pytestconfig: pytest.Config, provider: Provider, run_dir: Path) -> 
             print(f"\n--keep: namespace {namespace} left running (kubeconfig {kubeconfig})")
         else:
             remove_taskflow(deployment)
+            prerequisites.uninstall()
 
 
 @pytest.hookimpl(wrapper=True)

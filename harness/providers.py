@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from harness.deployment import INGRESS_HTTPS_PORT, IngressEndpoint
 from harness.errors import UserError
+from harness.prerequisites import Options as PrerequisiteOptions
 
 PROVIDER_NAMES = ("auto", "local", "kind", "minikube", "k3d", "external")
 __all__ = ["INGRESS_HTTPS_PORT", "PROVIDER_NAMES", "IngressEndpoint", "Provider", "make_provider"]
@@ -35,6 +36,10 @@ class Provider(Protocol):
         ...
 
     def ingress(self) -> IngressEndpoint: ...
+
+    def prerequisite_options(self, ingress_class: str) -> PrerequisiteOptions:
+        """May the harness install missing cluster prerequisites here, and how."""
+        ...
 
     def teardown(self) -> None:
         """Remove the cluster if this provider created it; leave anything else alone."""
@@ -69,6 +74,14 @@ class LocalProvider:
     def ingress(self) -> IngressEndpoint:
         return IngressEndpoint("127.0.0.1", INGRESS_HTTPS_PORT)
 
+    def prerequisite_options(self, ingress_class: str) -> PrerequisiteOptions:
+        # `up` starts every add-on; a missing one means the cluster is degraded, not bare.
+        return PrerequisiteOptions(
+            install=False,
+            ingress_class=ingress_class,
+            no_install_fix="run `nox -s cluster -- up` (it starts the add-ons)",
+        )
+
     def teardown(self) -> None:
         # The cluster itself stays: a warm `up` takes seconds, and `nox -s cluster -- down`
         # removes it. Only this run's lease ends.
@@ -83,6 +96,7 @@ class PytestKubernetesProvider:
     overlay: str
     cluster_name: str = "taskflow"
     provider_config: Path | None = None
+    prerequisite_images: str = "upstream"
     _manager: object | None = field(default=None, init=False)
 
     def _cluster_manager(self) -> Any:
@@ -119,6 +133,10 @@ class PytestKubernetesProvider:
         # kind and k3d map the ingress controller's 443 to the host (see manifests/overlays/kind).
         return IngressEndpoint("127.0.0.1")
 
+    def prerequisite_options(self, ingress_class: str) -> PrerequisiteOptions:
+        # The node is a container (kind, k3d) or a VM (minikube): listen on all of its addresses.
+        return PrerequisiteOptions(install=True, ingress_class=ingress_class, images=self.prerequisite_images)
+
     def teardown(self) -> None:
         self._cluster_manager().delete()
 
@@ -131,6 +149,8 @@ class ExternalProvider:
     ingress_address: str
     overlay: str = "kind"
     name: str = "external"
+    install_prerequisites: bool = False
+    images_present: bool = False
 
     def ensure_up(self) -> Path:
         if not self.kubeconfig_path.is_file():
@@ -147,6 +167,16 @@ class ExternalProvider:
 
     def ingress(self) -> IngressEndpoint:
         return IngressEndpoint(self.ingress_address)
+
+    def prerequisite_options(self, ingress_class: str) -> PrerequisiteOptions:
+        # An ingress reached on loopback runs on this very machine: bind only there.
+        loopback = self.ingress_address.startswith("127.")
+        return PrerequisiteOptions(
+            install=self.install_prerequisites,
+            ingress_class=ingress_class,
+            images="local" if self.images_present else "upstream",
+            listen_address=self.ingress_address if loopback else "",
+        )
 
     def teardown(self) -> None:
         return None
@@ -191,7 +221,13 @@ def choose_provider_name(requested: str) -> str:
 
 
 def make_provider(
-    requested: str, *, kubeconfig: Path | None = None, ingress_address: str = "127.0.0.1"
+    requested: str,
+    *,
+    kubeconfig: Path | None = None,
+    ingress_address: str = "127.0.0.1",
+    overlay: str | None = None,
+    install_prerequisites: bool = False,
+    images_present: bool = False,
 ) -> Provider:
     name = choose_provider_name(requested)
     if name == "external":
@@ -201,7 +237,19 @@ def make_provider(
                 where="--provider external",
                 fix="add --kubeconfig PATH (the harness never uses your current context by itself)",
             )
-        return ExternalProvider(kubeconfig, ingress_address)
+        return ExternalProvider(
+            kubeconfig,
+            ingress_address,
+            overlay=overlay or "kind",
+            install_prerequisites=install_prerequisites,
+            images_present=images_present,
+        )
+    if overlay is not None:
+        raise UserError(
+            f"--overlay only goes with --provider external, not {name} (it has an overlay of its own)",
+            where="--overlay",
+            fix="drop --overlay, or use --provider external",
+        )
     if kubeconfig is not None:
         raise UserError(
             f"--kubeconfig only goes with --provider external, not {name}",

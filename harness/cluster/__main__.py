@@ -17,6 +17,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     up_p = sub.add_parser("up", help="build what is missing, start everything, wait until Ready")
     up_p.add_argument("--no-addons", action="store_true", help="start only the core components")
+    up_p.add_argument(
+        "--bare",
+        action="store_true",
+        help="core and DNS only: no ingress controller, metrics API or default StorageClass "
+        "(a plain `up` restores them)",
+    )
     sub.add_parser("down", help="stop everything and remove what `up` created")
     sub.add_parser("status", help="what runs (exit 1 when not healthy)")
     sub.add_parser("kubeconfig", help="print the admin kubeconfig path")
@@ -30,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     layout = Layout.default()
     try:
         if args.command == "up":
-            print(up(layout, with_addons=not args.no_addons))
+            print(up(layout, with_addons=not args.no_addons, bare=args.bare))
             print(f"kubectl: {layout.kubectl_link}", file=sys.stderr)
         elif args.command == "down":
             problems = down(layout)

@@ -30,7 +30,7 @@ KUBELET_LOG_LINKS = Path("/var/log/containers")
 HOST_DIRS = (CONTAINERD_RUN, CNI_RESULTS.parent, KUBELET_LOG_LINKS)
 
 
-def addon_actions() -> list[Action]:
+def addon_actions(bare: bool = False) -> list[Action]:
     try:
         addons = importlib.import_module(f"{__package__}.addons")
     except ModuleNotFoundError as exc:
@@ -38,20 +38,23 @@ def addon_actions() -> list[Action]:
             raise
         return []
     factory = getattr(addons, "actions", None)
-    return list(factory()) if callable(factory) else []
+    if not callable(factory):
+        return []
+    return list(factory(bare=True)) if bare else list(factory())
 
 
-def up(layout: Layout | None = None, with_addons: bool = True) -> Path:
+def up(layout: Layout | None = None, with_addons: bool = True, bare: bool = False) -> Path:
+    """Start the cluster; `bare` keeps only the core and DNS (no ingress, metrics, storage)."""
     preflight.require_root()
     layout = layout or Layout.default()
     with locks.held(layout.lifecycle_lock, "another `up`/`down`"):
-        return _up(layout, with_addons)
+        return _up(layout, with_addons, bare)
 
 
-def _up(layout: Layout, with_addons: bool) -> Path:
+def _up(layout: Layout, with_addons: bool, bare: bool = False) -> Path:
     ctx = Context(layout)
     _record_host_dirs(ctx)
-    steps = CORE_ACTIONS + (addon_actions() if with_addons else [])
+    steps = CORE_ACTIONS + (addon_actions(bare) if with_addons else [])
     for step in steps:
         ctx.say(f"== {step.name}")
         step.run(ctx)

@@ -10,7 +10,7 @@ from ..actions import Action
 from ..build import ensure_built
 from ..context import Context
 from ..preflight import require_free_ports
-from . import available, builds, coredns, ingress, metrics_server, settings, storage
+from . import available, bare_mode, builds, coredns, ingress, metrics_server, settings, storage
 
 
 def _free_ports(ctx: Context) -> None:
@@ -24,7 +24,17 @@ def _build_all(ctx: Context) -> None:
         ctx.binaries.update({binary: out / binary for binary in build.packages})
 
 
-def actions() -> list[Action]:
+def _dns_available(ctx: Context) -> None:
+    ctx.wait_for("cluster DNS", available.dns_check(ctx), timeout=120)
+
+
+def actions(bare: bool = False) -> list[Action]:
+    if bare:
+        return [
+            Action("bare: remove ingress, metrics and storage add-ons", bare_mode.remove_addons),
+            Action("cluster DNS (CoreDNS)", coredns.start),
+            Action("cluster DNS available", _dns_available),
+        ]
     return [
         Action("add-on ports", _free_ports),
         Action("add-on binaries", _build_all),

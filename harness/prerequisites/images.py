@@ -1,0 +1,60 @@
+"""Images of the add-ons the harness installs: upstream references, or built here.
+
+A cluster that can pull from the internet uses the upstream images. A host without a registry
+builds the same versions from the Go module proxy (the embedded cluster's pinned add-on modules,
+cluster/addons/) into one-binary scratch images; the provider's own loader, `--images-present`
+or `--image-registry` gets them to the nodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.cluster.addons import builds, settings
+
+TRAEFIK = "traefik"
+METRICS_SERVER = "metrics-server"
+PROVISIONER = "hostpath-provisioner"
+
+
+@dataclass(frozen=True)
+class AddonImage:
+    name: str
+    upstream: str | None
+    """The published image of the same version, or None when there is none (our provisioner)."""
+    local: str
+    """The reference of the image built here."""
+
+
+ADDON_IMAGES = {
+    TRAEFIK: AddonImage(
+        TRAEFIK,
+        f"docker.io/library/traefik:{settings.TRAEFIK_VERSION}",
+        f"localhost/taskflow/traefik:{settings.TRAEFIK_VERSION}",
+    ),
+    METRICS_SERVER: AddonImage(
+        METRICS_SERVER,
+        f"registry.k8s.io/metrics-server/metrics-server:{settings.METRICS_SERVER_VERSION}",
+        f"localhost/taskflow/metrics-server:{settings.METRICS_SERVER_VERSION}",
+    ),
+    PROVISIONER: AddonImage(
+        PROVISIONER, None, f"localhost/taskflow/hostpath-provisioner:{builds.PROVISIONER.version}"
+    ),
+}
+_BUILDS = {TRAEFIK: builds.TRAEFIK, METRICS_SERVER: builds.METRICS_SERVER, PROVISIONER: builds.PROVISIONER}
+
+
+def build_addon_image(name: str) -> Path:
+    """The docker-archive of add-on `name` built from its pinned Go module (cached by version)."""
+    from harness.cluster.build import ensure_built  # noqa: PLC0415 - Go builds only when asked
+    from harness.cluster.images import scratch_image  # noqa: PLC0415
+    from harness.cluster.paths import Layout  # noqa: PLC0415
+
+    layout = Layout.default()
+    image = ADDON_IMAGES[name]
+    archive = layout.images / f"prerequisite-{name}-{image.local.rsplit(':', 1)[1]}.tar"
+    if not archive.exists():
+        binary = ensure_built(_BUILDS[name], layout) / name
+        scratch_image(image.local, {name: binary}, entrypoint=[f"/{name}"], out=archive)
+    return archive

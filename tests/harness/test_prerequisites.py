@@ -1,0 +1,193 @@
+"""The prerequisites step: its manifests, its decisions per provider and its bad-input lines.
+
+The real install is exercised by `nox -s bare-conformance` against the embedded cluster started
+bare; these tests cover what needs no cluster.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness import prerequisites, providers
+from harness.errors import UserError
+from harness.kube import Kube
+from harness.prerequisites import checks, install
+from harness.prerequisites.images import ADDON_IMAGES
+
+REAL_PIECES = install.pieces
+LOCAL_IMAGES = {name: image.local for name, image in ADDON_IMAGES.items()}
+
+
+@pytest.mark.parametrize(
+    "manifest", ["namespace.yaml", "traefik.yaml", "metrics-server.yaml", "hostpath-provisioner.yaml"]
+)
+def test_every_manifest_renders_completely(manifest: str) -> None:
+    options = install.Options(install=True, ingress_class="traefik", listen_address="127.0.0.1")
+    objects = install.render(manifest, options, LOCAL_IMAGES)
+    assert objects
+    text = json.dumps(objects)
+    assert "${" not in text
+    for item in objects:
+        if item["kind"] == "Namespace":
+            continue
+        namespaced = item["metadata"].get("namespace")
+        assert namespaced in (None, install.NAMESPACE, "kube-system"), item["metadata"]
+
+
+def test_ingress_controller_listens_where_told_and_serves_the_overlays_class() -> None:
+    options = install.Options(install=True, ingress_class="traefik", listen_address="127.0.0.1")
+    objects = install.render("traefik.yaml", options, LOCAL_IMAGES)
+    deployment = next(o for o in objects if o["kind"] == "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["hostNetwork"] is True
+    args = pod["containers"][0]["args"]
+    assert "--entryPoints.websecure.address=127.0.0.1:443" in args
+    assert pod["containers"][0]["image"] == ADDON_IMAGES["traefik"].local
+    ingress_class = next(o for o in objects if o["kind"] == "IngressClass")
+    assert ingress_class["metadata"]["name"] == "traefik"
+
+
+def test_metrics_api_service_is_applied_after_its_server() -> None:
+    options = install.Options(install=True, ingress_class="traefik")
+    objects = install.render("metrics-server.yaml", options, LOCAL_IMAGES)
+    kinds = [o["kind"] for o in objects]
+    assert "APIService" in kinds and "Deployment" in kinds
+
+
+def test_removal_takes_the_api_service_first_and_the_namespace_last() -> None:
+    objects = [
+        {"kind": "Namespace"},
+        {"kind": "ClusterRole"},
+        {"kind": "Deployment"},
+        {"kind": "APIService"},
+        {"kind": "StorageClass"},
+    ]
+    ordered = [o["kind"] for o in sorted(objects, key=install._removal_rank)]
+    assert ordered[0] == "APIService"
+    assert ordered[-1] == "Namespace"
+
+
+def _cluster_without(monkeypatch: pytest.MonkeyPatch, missing: set[str]) -> None:
+    """Every piece's check answers from `missing` (names as in install.pieces)."""
+    monkeypatch.setattr(checks, "require_reachable", lambda kube: "v1.34.4")
+
+    def fake_pieces(ingress_class: str) -> list[install.Piece]:
+        real = REAL_PIECES(ingress_class)
+        return [
+            install.Piece(
+                p.name,
+                (lambda kube, name=p.name: f"no {name}" if name in missing else None),
+                p.manifest,
+                p.fix,
+                p.images,
+            )
+            for p in real
+        ]
+
+    monkeypatch.setattr(install, "pieces", fake_pieces)
+    monkeypatch.setattr(install, "_found_detail", lambda kube, piece: "present")
+
+
+def test_not_allowed_to_install_gives_one_line_per_missing_piece(monkeypatch: pytest.MonkeyPatch) -> None:
+    _cluster_without(monkeypatch, {"metrics API", "ingress controller (IngressClass traefik)"})
+    options = install.Options(install=False, ingress_class="traefik")
+    with pytest.raises(UserError) as raised:
+        prerequisites.ensure_prerequisites(None, options, lambda archives: None)  # type: ignore[arg-type]
+    lines = str(raised.value).splitlines()
+    assert lines[0] == "the cluster lacks what the spec needs:"
+    assert len(lines) == 3
+    assert any(
+        line.strip().startswith("ingress controller (IngressClass traefik): no ingress") for line in lines
+    )
+    assert all("--install-prerequisites" in line for line in lines[1:])
+
+
+def test_a_class_the_harness_cannot_serve_says_so_even_when_installing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _cluster_without(monkeypatch, {"ingress controller (IngressClass nginx)"})
+    options = install.Options(install=True, ingress_class="nginx")
+    with pytest.raises(UserError, match=r"serving IngressClass 'nginx'"):
+        prerequisites.ensure_prerequisites(None, options, lambda archives: None)  # type: ignore[arg-type]
+
+
+def test_provisioner_without_a_published_image_needs_local_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    _cluster_without(monkeypatch, {"default StorageClass"})
+    options = install.Options(install=True, ingress_class="traefik", images="upstream")
+    with pytest.raises(UserError, match=r"default StorageClass: .*--images-present"):
+        prerequisites.ensure_prerequisites(None, options, lambda archives: None)  # type: ignore[arg-type]
+
+
+def test_complete_cluster_reports_everything_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    _cluster_without(monkeypatch, set())
+    found = prerequisites.ensure_prerequisites(
+        None,  # type: ignore[arg-type]
+        install.Options(install=False, ingress_class="traefik"),
+        lambda archives: None,
+    )
+    assert [r.state for r in found.results] == ["found"] * 4
+    assert found.installed() == []
+
+
+def test_unreachable_api_server_is_one_line(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1"}}],
+                "users": [{"name": "u", "user": {"token": "t"}}],
+                "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "x",
+            }
+        )
+    )
+    kube = Kube.from_kubeconfig(kubeconfig)
+    kube.api_client.configuration.retries = 0
+    with pytest.raises(UserError, match=r"the API server https://127.0.0.1:1 does not answer") as raised:
+        checks.require_reachable(kube)
+    assert len(str(raised.value).splitlines()) == 1
+
+
+def test_external_installs_only_when_told() -> None:
+    told = providers.make_provider(
+        "external", kubeconfig=Path("k"), install_prerequisites=True, images_present=True, overlay="local"
+    )
+    options = told.prerequisite_options("traefik")
+    assert options.install and options.images == "local" and options.listen_address == "127.0.0.1"
+    assert told.overlay == "local"
+    untold = providers.make_provider("external", kubeconfig=Path("k"), ingress_address="10.0.0.5")
+    options = untold.prerequisite_options("traefik")
+    assert not options.install and options.images == "upstream" and options.listen_address == ""
+
+
+def test_local_never_installs_and_points_at_up() -> None:
+    options = providers.LocalProvider().prerequisite_options("traefik")
+    assert not options.install
+    assert "nox -s cluster -- up" in options.no_install_fix
+
+
+def test_overlay_only_with_external() -> None:
+    with pytest.raises(UserError, match="--overlay only goes with --provider external"):
+        providers.make_provider("local", overlay="kind")
+
+
+def test_bare_start_keeps_dns_and_removes_the_other_addons() -> None:
+    from harness.cluster.addons import actions  # noqa: PLC0415
+    from harness.cluster.addons.bare_mode import REMOVED_OBJECTS, REMOVED_PROCESSES  # noqa: PLC0415
+
+    bare = [action.name for action in actions(bare=True)]
+    normal = [action.name for action in actions()]
+    assert "cluster DNS (CoreDNS)" in bare
+    assert not any(
+        name in bare for name in ("metrics-server", "storage provisioner", "ingress controller (Traefik)")
+    )
+    assert all(
+        name in normal for name in ("metrics-server", "storage provisioner", "ingress controller (Traefik)")
+    )
+    assert set(REMOVED_PROCESSES) == {"traefik", "metrics-server", "hostpath-provisioner"}
+    assert ("apiservice", "v1beta1.metrics.k8s.io") in REMOVED_OBJECTS
