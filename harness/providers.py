@@ -21,6 +21,11 @@ from harness.prerequisites import Options as PrerequisiteOptions
 
 PROVIDER_NAMES = ("auto", "local", "kind", "minikube", "k3d", "external")
 __all__ = ["INGRESS_HTTPS_PORT", "PROVIDER_NAMES", "IngressEndpoint", "Provider", "make_provider"]
+INSTALL_HINTS = {
+    "kind": "install kind (`go install sigs.k8s.io/kind@v0.33.0`) and Docker, or use --provider local",
+    "k3d": "install k3d (https://k3d.io) and a Docker engine, or use --provider local",
+    "minikube": "install minikube (https://minikube.sigs.k8s.io), or use --provider local",
+}
 
 
 class Provider(Protocol):
@@ -103,16 +108,42 @@ class PytestKubernetesProvider:
         from pytest_kubernetes.providers import select_provider_manager  # noqa: PLC0415
 
         if self._manager is None:
+            if shutil.which(self.name) is None:
+                raise UserError(
+                    f"{self.name} is not on PATH",
+                    where=f"--provider {self.name}",
+                    fix=INSTALL_HINTS[self.name],
+                )
             manager_class = select_provider_manager(self.name)
-            config = str(self.provider_config) if self.provider_config else None
-            self._manager = manager_class(self.cluster_name, config)
+            config = self.provider_config or self._default_config()
+            self._manager = manager_class(self.cluster_name, str(config) if config else None)
         return self._manager
+
+    def _default_config(self) -> Path | None:
+        from harness import provider_configs  # noqa: PLC0415
+
+        directory = (
+            Path(os.environ.get("TASKFLOW_CACHE") or Path.home() / ".cache" / "taskflow") / "providers"
+        )
+        if self.name == "kind":
+            node_image = os.environ.get("TASKFLOW_KIND_NODE_IMAGE") or None
+            return provider_configs.write_config(
+                provider_configs.kind_config(self.cluster_name, node_image), directory
+            )
+        if self.name == "k3d":
+            return provider_configs.write_config(provider_configs.k3d_config(self.cluster_name), directory)
+        return None
 
     def ensure_up(self) -> Path:
         manager = self._cluster_manager()
         manager.create()
         if manager.kubeconfig is None:
             raise UserError(f"{self.name} created no kubeconfig", fix=f"check `{self.name}` works on its own")
+        if self.name == "minikube":
+            from harness import provider_configs  # noqa: PLC0415
+
+            for command in provider_configs.minikube_addon_commands(manager.cluster_name):
+                subprocess.run(command, check=True, capture_output=True, text=True, timeout=600)
         return Path(manager.kubeconfig)
 
     def load_archives(self, archives: list[Path]) -> None:
@@ -134,7 +165,7 @@ class PytestKubernetesProvider:
         return IngressEndpoint("127.0.0.1")
 
     def prerequisite_options(self, ingress_class: str) -> PrerequisiteOptions:
-        # The node is a container (kind, k3d) or a VM (minikube): listen on all of its addresses.
+        # The node is a container (kind, k3d) or a VM (minikube): host ports, mapped on by the tool.
         return PrerequisiteOptions(install=True, ingress_class=ingress_class, images=self.prerequisite_images)
 
     def teardown(self) -> None:
@@ -176,6 +207,7 @@ class ExternalProvider:
             ingress_class=ingress_class,
             images="local" if self.images_present else "upstream",
             listen_address=self.ingress_address if loopback else "",
+            host_network=loopback,
         )
 
     def teardown(self) -> None:

@@ -10,7 +10,7 @@ import argparse
 
 from harness.errors import exits_cleanly_on_user_error
 
-from .images import ADDON_IMAGES, build_addon_image
+from .images import ADDON_IMAGES, build_addon_image, buildable
 
 
 @exits_cleanly_on_user_error
@@ -22,9 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from harness.images import load_archive  # noqa: PLC0415
 
-    for name, image in ADDON_IMAGES.items():
+    for name in buildable():
         archive = build_addon_image(name)
-        print(f"{image.local}: {archive}")
+        print(f"{ADDON_IMAGES[name].local}: {archive}")
         if args.load:
             load_archive(args.load, archive)
     return 0

@@ -16,6 +16,8 @@ from harness.cluster.addons import builds, settings
 TRAEFIK = "traefik"
 METRICS_SERVER = "metrics-server"
 PROVISIONER = "hostpath-provisioner"
+INGRESS_NGINX = "ingress-nginx"
+INGRESS_NGINX_VERSION = "v1.12.1"
 
 
 @dataclass(frozen=True)
@@ -23,8 +25,8 @@ class AddonImage:
     name: str
     upstream: str | None
     """The published image of the same version, or None when there is none (our provisioner)."""
-    local: str
-    """The reference of the image built here."""
+    local: str | None
+    """The reference of the image built here, or None when it cannot be (nginx is no Go module)."""
 
 
 ADDON_IMAGES = {
@@ -41,6 +43,9 @@ ADDON_IMAGES = {
     PROVISIONER: AddonImage(
         PROVISIONER, None, f"localhost/taskflow/hostpath-provisioner:{builds.PROVISIONER.version}"
     ),
+    INGRESS_NGINX: AddonImage(
+        INGRESS_NGINX, f"registry.k8s.io/ingress-nginx/controller:{INGRESS_NGINX_VERSION}", None
+    ),
 }
 _BUILDS = {TRAEFIK: builds.TRAEFIK, METRICS_SERVER: builds.METRICS_SERVER, PROVISIONER: builds.PROVISIONER}
 
@@ -52,9 +57,15 @@ def build_addon_image(name: str) -> Path:
     from harness.cluster.paths import Layout  # noqa: PLC0415
 
     layout = Layout.default()
-    image = ADDON_IMAGES[name]
-    archive = layout.images / f"prerequisite-{name}-{image.local.rsplit(':', 1)[1]}.tar"
+    reference = ADDON_IMAGES[name].local
+    if reference is None:
+        raise ValueError(f"{name} has no local build")
+    archive = layout.images / f"prerequisite-{name}-{reference.rsplit(':', 1)[1]}.tar"
     if not archive.exists():
         binary = ensure_built(_BUILDS[name], layout) / name
-        scratch_image(image.local, {name: binary}, entrypoint=[f"/{name}"], out=archive)
+        scratch_image(reference, {name: binary}, entrypoint=[f"/{name}"], out=archive)
     return archive
+
+
+def buildable() -> list[str]:
+    return [name for name, image in ADDON_IMAGES.items() if image.local is not None]

@@ -23,7 +23,15 @@ from harness.errors import UserError
 from harness.kube import Kube, WaitTimeoutError, wait_until
 
 from . import checks
-from .images import ADDON_IMAGES, METRICS_SERVER, PROVISIONER, TRAEFIK, build_addon_image
+from .images import (
+    ADDON_IMAGES,
+    INGRESS_NGINX,
+    INGRESS_NGINX_VERSION,
+    METRICS_SERVER,
+    PROVISIONER,
+    TRAEFIK,
+    build_addon_image,
+)
 
 MANIFESTS = Path(__file__).parent / "manifests"
 NAMESPACE = "taskflow-system"
@@ -44,7 +52,10 @@ class Options:
     images: str = "upstream"
     """`upstream` (the cluster pulls published images) or `local` (built here, then loaded)."""
     listen_address: str = ""
-    """Address the ingress controller binds on its node ("" = every address of the node)."""
+    """Address the ingress controller binds ("" = every address of its pod)."""
+    host_network: bool = False
+    """Run the ingress controller in the node's network (a node that is this machine) rather than
+    behind host ports (kind's node container, whose ports kind maps on to the host)."""
     https_port: int = 443
     http_port: int = 80
     no_install_fix: str = "rerun with --install-prerequisites to let the harness install it"
@@ -96,8 +107,12 @@ class Prerequisites:
         print(f"prerequisites: removed {', '.join(self.installed())}", file=sys.stderr)
 
 
+# The ingress controllers the harness can install, by the IngressClass they serve.
+INGRESS_CONTROLLERS = {"traefik": ("traefik.yaml", TRAEFIK), "nginx": ("ingress-nginx.yaml", INGRESS_NGINX)}
+
+
 def pieces(ingress_class: str) -> list[Piece]:
-    installs_ingress = ingress_class == "traefik"
+    controller_manifest, controller_image = INGRESS_CONTROLLERS.get(ingress_class, (None, ""))
     return [
         Piece(
             "DNS",
@@ -108,9 +123,9 @@ def pieces(ingress_class: str) -> list[Piece]:
         Piece(
             f"ingress controller (IngressClass {ingress_class})",
             checks.ingress_class_missing(ingress_class),
-            "traefik.yaml" if installs_ingress else None,
+            controller_manifest,
             f"install an ingress controller serving IngressClass {ingress_class!r}",
-            (TRAEFIK,),
+            (controller_image,) if controller_image else (),
         ),
         Piece(
             "metrics API",
@@ -167,6 +182,8 @@ def _fix(piece: Piece, options: Options) -> str:
     if piece.manifest is None:
         return piece.fix
     if _image_unavailable(piece, options):
+        if options.images == "local":
+            return f"{piece.fix} (its image cannot be built here; the cluster must pull it)"
         return f"{piece.fix}, or build its image here: --images-present after loading it, or --image-registry"
     if not options.install:
         return f"{piece.fix}, or {options.no_install_fix}"
@@ -174,19 +191,29 @@ def _fix(piece: Piece, options: Options) -> str:
 
 
 def _image_unavailable(piece: Piece, options: Options) -> bool:
-    return options.images == "upstream" and any(ADDON_IMAGES[name].upstream is None for name in piece.images)
+    images = [ADDON_IMAGES[name] for name in piece.images]
+    if options.images == "local":
+        return any(image.local is None for image in images)
+    return any(image.upstream is None for image in images)
 
 
 def render(manifest: str, options: Options, images: dict[str, str]) -> list[dict[str, Any]]:
     """The objects of one manifest file with its `${VAR}`s filled in."""
     values = {
         "NAMESPACE": NAMESPACE,
-        "TRAEFIK_VERSION": ADDON_IMAGES[TRAEFIK].local.rsplit(":", 1)[1],
-        "METRICS_SERVER_VERSION": ADDON_IMAGES[METRICS_SERVER].local.rsplit(":", 1)[1],
+        "TRAEFIK_VERSION": str(ADDON_IMAGES[TRAEFIK].upstream).rsplit(":", 1)[1],
+        "METRICS_SERVER_VERSION": str(ADDON_IMAGES[METRICS_SERVER].upstream).rsplit(":", 1)[1],
+        "INGRESS_NGINX_VERSION": INGRESS_NGINX_VERSION,
+        "INGRESS_NGINX_IMAGE": images.get(INGRESS_NGINX, ""),
         "TRAEFIK_IMAGE": images.get(TRAEFIK, ""),
         "METRICS_SERVER_IMAGE": images.get(METRICS_SERVER, ""),
         "PROVISIONER_IMAGE": images.get(PROVISIONER, ""),
         "LISTEN_ADDRESS": options.listen_address,
+        "HOST_NETWORK": "true" if options.host_network else "false",
+        "DNS_POLICY": "ClusterFirstWithHostNet" if options.host_network else "ClusterFirst",
+        # in the node's network, the ping port stays on loopback and the kubelet probes it there
+        "PING_ADDRESS": "127.0.0.1" if options.host_network else "",
+        "PROBE_HOST": "127.0.0.1" if options.host_network else "",
         "HTTPS_PORT": str(options.https_port),
         "HTTP_PORT": str(options.http_port),
         "PING_PORT": str(TRAEFIK_PING_PORT),
@@ -218,7 +245,7 @@ def _install(
     prerequisites.applied = rest + api_services
     kube.apply_all(rest)
     for deployment in [o for o in rest if o["kind"] == "Deployment"]:
-        wait_for_deployment(kube, deployment["metadata"]["name"])
+        wait_for_deployment(kube, deployment)
     kube.apply_all(api_services)
     for piece in missing:
         wait_until(
@@ -237,30 +264,33 @@ def _image_references(
         return {name: str(ADDON_IMAGES[name].upstream) for name in names}
     archives = [build_addon_image(name) for name in names]
     load_archives(archives)
-    return {name: ADDON_IMAGES[name].local for name in names}
+    return {name: str(ADDON_IMAGES[name].local) for name in names}
 
 
 PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName")
 
 
-def wait_for_deployment(kube: Kube, name: str) -> None:
+def wait_for_deployment(kube: Kube, manifest: dict[str, Any]) -> None:
+    name, namespace = manifest["metadata"]["name"], manifest["metadata"]["namespace"]
+    labels = manifest["spec"]["selector"]["matchLabels"]
+    selector = ",".join(f"{key}={value}" for key, value in labels.items())
+
     def not_ready() -> str | None:
-        deployment = kube.apps.read_namespaced_deployment(name, NAMESPACE)
-        pods = kube.core.list_namespaced_pod(NAMESPACE, label_selector=f"app.kubernetes.io/name={name}")
-        for pod in pods.items:
+        deployment = kube.apps.read_namespaced_deployment(name, namespace)
+        for pod in kube.core.list_namespaced_pod(namespace, label_selector=selector).items:
             for status in pod.status.container_statuses or []:
                 waiting = status.state.waiting if status.state else None
                 if waiting is not None and waiting.reason in PULL_FAILURES:
                     raise UserError(
                         f"image {status.image} cannot be pulled by the cluster ({waiting.reason})",
-                        where=f"{NAMESPACE}/{name}",
+                        where=f"{namespace}/{name}",
                         fix="load it into the nodes (--images-present after loading) or pass"
                         " --image-registry REGISTRY the nodes can pull from",
                     )
         available = deployment.status.available_replicas or 0
         return None if available >= 1 else f"{available} of 1 replicas available"
 
-    wait_until(f"deployment {NAMESPACE}/{name} available", not_ready, timeout=INSTALL_TIMEOUT_SECONDS)
+    wait_until(f"deployment {namespace}/{name} available", not_ready, timeout=INSTALL_TIMEOUT_SECONDS)
 
 
 # Removal order: the APIService first (discovery), the namespace last.

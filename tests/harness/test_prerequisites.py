@@ -18,11 +18,18 @@ from harness.prerequisites import checks, install
 from harness.prerequisites.images import ADDON_IMAGES
 
 REAL_PIECES = install.pieces
-LOCAL_IMAGES = {name: image.local for name, image in ADDON_IMAGES.items()}
+LOCAL_IMAGES = {name: str(image.local or image.upstream) for name, image in ADDON_IMAGES.items()}
 
 
 @pytest.mark.parametrize(
-    "manifest", ["namespace.yaml", "traefik.yaml", "metrics-server.yaml", "hostpath-provisioner.yaml"]
+    "manifest",
+    [
+        "namespace.yaml",
+        "traefik.yaml",
+        "ingress-nginx.yaml",
+        "metrics-server.yaml",
+        "hostpath-provisioner.yaml",
+    ],
 )
 def test_every_manifest_renders_completely(manifest: str) -> None:
     options = install.Options(install=True, ingress_class="traefik", listen_address="127.0.0.1")
@@ -34,20 +41,34 @@ def test_every_manifest_renders_completely(manifest: str) -> None:
         if item["kind"] == "Namespace":
             continue
         namespaced = item["metadata"].get("namespace")
-        assert namespaced in (None, install.NAMESPACE, "kube-system"), item["metadata"]
+        assert namespaced in (None, install.NAMESPACE, "kube-system", "ingress-nginx"), item["metadata"]
 
 
 def test_ingress_controller_listens_where_told_and_serves_the_overlays_class() -> None:
-    options = install.Options(install=True, ingress_class="traefik", listen_address="127.0.0.1")
+    options = install.Options(
+        install=True, ingress_class="traefik", listen_address="127.0.0.1", host_network=True
+    )
     objects = install.render("traefik.yaml", options, LOCAL_IMAGES)
     deployment = next(o for o in objects if o["kind"] == "Deployment")
     pod = deployment["spec"]["template"]["spec"]
     assert pod["hostNetwork"] is True
     args = pod["containers"][0]["args"]
     assert "--entryPoints.websecure.address=127.0.0.1:443" in args
+    assert "--entryPoints.traefik.address=127.0.0.1:18083" in args
+    assert pod["containers"][0]["readinessProbe"]["httpGet"]["host"] == "127.0.0.1"
     assert pod["containers"][0]["image"] == ADDON_IMAGES["traefik"].local
     ingress_class = next(o for o in objects if o["kind"] == "IngressClass")
     assert ingress_class["metadata"]["name"] == "traefik"
+
+
+def test_ingress_controller_on_a_container_node_uses_host_ports() -> None:
+    options = install.Options(install=True, ingress_class="traefik")
+    objects = install.render("traefik.yaml", options, LOCAL_IMAGES)
+    container = next(o for o in objects if o["kind"] == "Deployment")["spec"]["template"]["spec"]
+    assert container["hostNetwork"] is False
+    ports = {p["name"]: (p["containerPort"], p["hostPort"]) for p in container["containers"][0]["ports"]}
+    assert ports == {"web": (80, 80), "websecure": (443, 443)}
+    assert "--entryPoints.websecure.address=:443" in container["containers"][0]["args"]
 
 
 def test_metrics_api_service_is_applied_after_its_server() -> None:
@@ -108,9 +129,9 @@ def test_not_allowed_to_install_gives_one_line_per_missing_piece(monkeypatch: py
 def test_a_class_the_harness_cannot_serve_says_so_even_when_installing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _cluster_without(monkeypatch, {"ingress controller (IngressClass nginx)"})
-    options = install.Options(install=True, ingress_class="nginx")
-    with pytest.raises(UserError, match=r"serving IngressClass 'nginx'"):
+    _cluster_without(monkeypatch, {"ingress controller (IngressClass haproxy)"})
+    options = install.Options(install=True, ingress_class="haproxy")
+    with pytest.raises(UserError, match=r"serving IngressClass 'haproxy'\)$"):
         prerequisites.ensure_prerequisites(None, options, lambda archives: None)  # type: ignore[arg-type]
 
 
@@ -119,6 +140,27 @@ def test_provisioner_without_a_published_image_needs_local_images(monkeypatch: p
     options = install.Options(install=True, ingress_class="traefik", images="upstream")
     with pytest.raises(UserError, match=r"default StorageClass: .*--images-present"):
         prerequisites.ensure_prerequisites(None, options, lambda archives: None)  # type: ignore[arg-type]
+
+
+def test_nginx_cannot_be_built_here_so_local_images_cannot_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _cluster_without(monkeypatch, {"ingress controller (IngressClass nginx)"})
+    options = install.Options(install=True, ingress_class="nginx", images="local")
+    with pytest.raises(UserError, match=r"cannot be built here; the cluster must pull it"):
+        prerequisites.ensure_prerequisites(None, options, lambda archives: None)  # type: ignore[arg-type]
+
+
+def test_ingress_nginx_sits_where_the_base_network_policy_expects_it() -> None:
+    options = install.Options(install=True, ingress_class="nginx")
+    objects = install.render("ingress-nginx.yaml", options, LOCAL_IMAGES)
+    deployment = next(o for o in objects if o["kind"] == "Deployment")
+    assert deployment["metadata"]["namespace"] == "ingress-nginx"
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert labels == {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["nodeSelector"]["ingress-ready"] == "true"
+    assert "--configmap=$(POD_NAMESPACE)/ingress-nginx-controller" in pod["containers"][0]["args"]
 
 
 def test_complete_cluster_reports_everything_found(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -159,6 +201,7 @@ def test_external_installs_only_when_told() -> None:
     )
     options = told.prerequisite_options("traefik")
     assert options.install and options.images == "local" and options.listen_address == "127.0.0.1"
+    assert options.host_network
     assert told.overlay == "local"
     untold = providers.make_provider("external", kubeconfig=Path("k"), ingress_address="10.0.0.5")
     options = untold.prerequisite_options("traefik")
