@@ -150,6 +150,7 @@ SABOTAGES = {
             "test_manifests.py",
             "backend container has no ephemeral-storage request or limit (only kube-score checks it)",
             backend_unbounded_scratch,
+            check="kube-score v1.20.0: no unwaived CRITICAL finding",
         ),
         Sabotage(
             "mcp-liveness-checks-database",
@@ -157,6 +158,9 @@ SABOTAGES = {
             "test_probe_split.py",
             "mcp-server liveness probes the database (/ready), so a database outage restarts it",
             mcp_liveness_checks_database,
+            check="mcp-server liveness does not restart it while postgres is down",
+            # A restarted mcp-server crash-loops until postgres is back and may miss the recovery wait.
+            also=("test test_readiness_drops_dependents_while_postgres_is_down_and_liveness_keeps_them *",),
         ),
         Sabotage(
             "frontend-without-readiness",
