@@ -59,6 +59,7 @@ def conformance(session: nox.Session) -> None:
     Arguments after `--` go to pytest, e.g. `-- --provider kind`, `-- --keep`, `-- -k ingress`.
     """
     session.install("-e", ".[dev]", *(f"--editable={app}" for app in APP_PACKAGES))
+    session.run("python", "-m", "harness.hostpackages", "chromium")
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     run_dir = Path("reports") / f"{stamp}-conformance"
     session.run(
