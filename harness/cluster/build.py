@@ -7,15 +7,19 @@ packages built from it. Add-ons declare their own GoBuild and call ensure_built(
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import locks
 
+from . import build_record
 from .errors import ClusterError
 from .paths import CLUSTER_SRC, Layout
 from .settings import ETCD_VERSION, KUBERNETES_VERSION
@@ -39,7 +43,14 @@ class GoBuild:
         return self.out_dir(layout) / binary
 
     def is_built(self, layout: Layout) -> bool:
-        return all(self.binary(layout, b).is_file() for b in self.packages)
+        return not self.damaged(layout)
+
+    def damaged(self, layout: Layout) -> list[str]:
+        """Binaries missing or not matching their build stamp (empty: ready to run)."""
+        out = self.out_dir(layout)
+        if not out.is_dir():
+            return list(self.packages)
+        return build_record.damaged_binaries(out, list(self.packages))
 
 
 def _k8s_ldflags(version: str) -> list[str]:
@@ -100,8 +111,16 @@ def go_binary() -> str:
 def ensure_built(build: GoBuild, layout: Layout) -> Path:
     """Return the output dir, building into it first when any binary is missing."""
     out = build.out_dir(layout)
-    if build.is_built(layout):
+    damaged = build.damaged(layout)
+    if not damaged:
         return out
+    if out.is_dir():
+        print(
+            f"[build] {build.name} {build.version}: cached binaries damaged "
+            f"({', '.join(damaged)}); rebuilding",
+            file=sys.stderr,
+            flush=True,
+        )
     # Two `up`s at once (a test run and a person) must not build into the same .partial dir:
     # the second waits for the first and then finds the binaries.
     with locks.held(out.with_name(out.name + ".lock"), f"the build of {build.name} {build.version}"):
@@ -124,14 +143,16 @@ def _build(build: GoBuild, layout: Layout, out: Path) -> Path:
     env = {**os.environ, "GOWORK": "off", **build.env}
     # the modules live inside this git repo; VCS stamping would need git and a trusted checkout
     env["GOFLAGS"] = (env.get("GOFLAGS", "") + " -buildvcs=false").strip()
+    expected = build_record.estimate(layout.cache, build.name)
     print(
-        f"[build] {build.name} {build.version}: go build {len(build.packages)} binaries "
-        f"(cold kubernetes: ~7 min on 2 idle cores, 2 GB RAM; log {log})",
+        f"[build] {build.name} {build.version}: go build {len(build.packages)} binaries, "
+        f"{expected.describe()}; log {log}",
         file=sys.stderr,
         flush=True,
     )
     started = time.monotonic()
-    with log.open("w") as fh:
+    cpu_before = _children_cpu_seconds()
+    with log.open("w") as fh, _Progress(build.name, expected, started):
         proc = subprocess.run(
             argv, cwd=build.module_dir, stdout=fh, stderr=subprocess.STDOUT, env=env, check=False
         )
@@ -146,14 +167,85 @@ def _build(build: GoBuild, layout: Layout, out: Path) -> Path:
         produced = tmp / pkg.rsplit("/", 1)[-1]
         if produced != tmp / binary:
             produced.rename(tmp / binary)
+    # The stamp is written inside .partial, so a build killed before the rename leaves no
+    # half-finished output that looks finished.
+    build_record.write_stamp(tmp, list(build.packages))
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
-    print(f"[build] {build.name} done in {time.monotonic() - started:.0f}s", file=sys.stderr)
+    wall = time.monotonic() - started
+    cpu = _children_cpu_seconds() - cpu_before
+    build_record.record_time(layout.cache, build.name, wall, cpu)
+    print(
+        f"[build] {build.name} done in {build_record.format_duration(wall)} "
+        f"({cpu / 60:.1f} CPU-min; expected {expected.describe()})",
+        file=sys.stderr,
+    )
     return out
+
+
+PROGRESS_INTERVAL_SECONDS = 30.0
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class _Progress:
+    """Print elapsed time against the estimate every PROGRESS_INTERVAL_SECONDS while a build runs."""
+
+    def __init__(self, name: str, expected: build_record.Estimate, started: float) -> None:
+        self._name = name
+        self._expected = expected
+        self._started = started
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"progress-{name}", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(PROGRESS_INTERVAL_SECONDS):
+            elapsed = time.monotonic() - self._started
+            left = self._expected.seconds - elapsed
+            outlook = (
+                f"about {build_record.format_duration(left)} left"
+                if left > 0
+                else f"{build_record.format_duration(-left)} over the estimate (a busy machine builds slower)"
+            )
+            print(
+                f"[build] {self._name}: {build_record.format_duration(elapsed)} elapsed, {outlook}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def __enter__(self) -> None:
+        self._thread.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1)
+
+
+def announce_cold_builds(builds: Iterable[GoBuild], layout: Layout) -> None:
+    """One line before the first build of a run: what is missing and roughly how long it takes."""
+    pending = [build for build in builds if build.damaged(layout)]
+    if not pending:
+        return
+    estimates = [build_record.estimate(layout.cache, build.name) for build in pending]
+    total = sum(item.seconds for item in estimates)
+    measured = sum("measured" in item.source for item in estimates)
+    print(
+        f"[build] cold cache: {len(pending)} Go builds to do ({', '.join(b.name for b in pending)}), "
+        f"roughly {build_record.format_duration(total)} on this machine "
+        f"({measured} of {len(pending)} estimates measured here); later runs start in seconds",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def ensure_core(layout: Layout) -> dict[str, Path]:
     """Build (if needed) every core binary; returns binary name -> path."""
+    from .addons.builds import ADDON_BUILDS  # noqa: PLC0415 - the add-ons import this module
+
+    announce_cold_builds((*CORE_BUILDS, *ADDON_BUILDS), layout)
     paths: dict[str, Path] = {}
     for build in CORE_BUILDS:
         ensure_built(build, layout)
