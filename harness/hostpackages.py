@@ -17,6 +17,9 @@ from pathlib import Path
 PACKAGES = {
     "postgresql": (Path("/usr/lib/postgresql/15/bin/pg_ctl"), "postgresql"),
     "chromium": (Path("/usr/bin/chromium"), "chromium"),
+    # Debian's Docker engine; Debian starts no service on install where no init system runs it,
+    # and harness.docker starts it with paths of its own
+    "docker": (Path("/usr/sbin/dockerd"), "docker.io"),
 }
 APT_LOCK_TIMEOUT_SECONDS = 600
 

@@ -19,7 +19,7 @@ from harness.deployment import INGRESS_HTTPS_PORT, IngressEndpoint
 from harness.errors import UserError
 from harness.prerequisites import Options as PrerequisiteOptions
 
-PROVIDER_NAMES = ("auto", "local", "kind", "minikube", "k3d", "external")
+PROVIDER_NAMES = ("auto", "local", "kind", "minikube", "k3d", "k3s", "external")
 __all__ = ["INGRESS_HTTPS_PORT", "PROVIDER_NAMES", "IngressEndpoint", "Provider", "make_provider"]
 INSTALL_HINTS = {
     "kind": "install kind (`go install sigs.k8s.io/kind@v0.33.0`) and Docker, or use --provider local",
@@ -290,5 +290,9 @@ def make_provider(
         )
     if name == "local":
         return LocalProvider()
+    if name == "k3s":
+        from harness.k3s_provider import K3sProvider  # noqa: PLC0415 - testcontainers only here
+
+        return K3sProvider()
     overlay = "minikube" if name == "minikube" else "kind"
     return PytestKubernetesProvider(name=name, overlay=overlay)

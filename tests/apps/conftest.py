@@ -41,16 +41,23 @@ import httpx
 import psycopg
 import pytest
 from app_processes import AppProcess, SignedUpUser, free_port
+from postgres_container import ContainerServer, postgres_container_fixture  # noqa: F401 - a fixture
 from pytest_postgresql.executors import PostgreSQLExecutor
 
 PG_CTL = Path(__file__).with_name("pg_ctl_as_postgres.sh")
 
 
 @pytest.fixture(scope="session")
-def postgresql_proc() -> Iterator[PostgreSQLExecutor]:
+def postgresql_proc(
+    postgres_container: ContainerServer | None,
+) -> Iterator[PostgreSQLExecutor | ContainerServer]:
     """PostgreSQL through pytest-postgresql's executor, with its data outside pytest's temp root:
     every pytest run on the machine resets that root to mode 0700, which would lock out the
-    `postgres` user the server runs as when the tests run as root."""
+    `postgres` user the server runs as when the tests run as root. With a Docker engine, the
+    server is our postgres image through testcontainers instead (postgres_container.py)."""
+    if postgres_container is not None:
+        yield postgres_container
+        return
     pg_ctl = Path(os.environ.get("TASKFLOW_PG_CTL", "/usr/lib/postgresql/15/bin/pg_ctl"))
     if not pg_ctl.exists():
         pytest.skip(
@@ -92,7 +99,7 @@ def _wait_for_connections(url: str, timeout: float = 60.0) -> None:
             time.sleep(0.2)
 
 
-def _server_url(proc: PostgreSQLExecutor, dbname: str) -> str:
+def _server_url(proc: PostgreSQLExecutor | ContainerServer, dbname: str) -> str:
     password = f":{proc.password}" if proc.password else ""
     return f"postgresql://{proc.user}{password}@{proc.host}:{proc.port}/{dbname}"
 
