@@ -135,6 +135,7 @@ def images(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Backend req/s, p50/p95 on one process: list/create at 50 clients, chat with MCP down."""
-    session.install("-e", ".[dev]", *(f"--editable={app}" for app in APP_PACKAGES))
+    """Backend req/s, latency and CPU per request, load from Locust in its own process; writes
+    reports/bench-latest/bench.json."""
+    session.install("-e", ".[dev,load]", *(f"--editable={app}" for app in APP_PACKAGES))
     session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/apps/bench_backend.py", *session.posargs)

@@ -1,0 +1,75 @@
+"""CPU time from Linux /proc, per process tree and for the whole machine, for `nox -s bench`.
+
+A process tree's time is each live member's own user + system time plus the parent's `cutime` and
+`cstime` (children that exited and were reaped, e.g. PostgreSQL backends of closed connections), so
+a connection that comes and goes during a run is still counted.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        # The command name (field 2) may hold spaces; everything after its ")" is space-separated.
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+
+
+def _children_by_parent() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        fields = _stat_fields(int(entry.name))
+        if fields is not None:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    return children
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds used by `root` and every descendant, living or reaped."""
+    children = _children_by_parent()
+    total = 0.0
+    pending = [root]
+    while pending:
+        pid = pending.pop()
+        fields = _stat_fields(pid)
+        if fields is None:
+            continue
+        # fields[11..14] = utime, stime, cutime, cstime (stat fields 14-17).
+        total += sum(int(value) for value in fields[11:15]) / TICKS_PER_SECOND
+        pending.extend(children.get(pid, []))
+    return total
+
+
+def trees_cpu_seconds(roots: list[int]) -> float:
+    return sum(tree_cpu_seconds(root) for root in roots)
+
+
+@dataclass(frozen=True)
+class MachineCpu:
+    busy_seconds: float
+    wall_seconds: float
+
+
+def machine_cpu() -> MachineCpu:
+    """Busy CPU seconds of the whole machine (all cores; everything but idle and iowait) so far."""
+    values = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    # guest time is already inside user time.
+    busy = sum(values[:8]) - idle
+    return MachineCpu(busy / TICKS_PER_SECOND, float(Path("/proc/uptime").read_text().split()[0]))
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
