@@ -32,6 +32,7 @@ TLS_KEY_FILE = "tls.key"
 SECRET_FILES = (SECRETS_ENV_FILE, TLS_CERT_FILE, TLS_KEY_FILE)
 DEFAULT_SECRETS_DIR = Path(__file__).resolve().parent.parent / "manifests" / "base" / "secrets"
 JWT_SECRET_BYTES = 48
+SECRET_ENV_KEYS = ("DATABASE_URL", "JWT_SECRET", "POSTGRES_PASSWORD", "MCP_TOKEN_SECRET")
 PASSWORD_BYTES = 24
 CERT_VALIDITY = datetime.timedelta(days=30)
 
@@ -42,6 +43,7 @@ class RunSecrets:
 
     postgres_password: str
     jwt_secret: str
+    mcp_token_secret: str
     tls_cert_pem: bytes
     tls_key_pem: bytes
 
@@ -55,6 +57,8 @@ class RunSecrets:
             "DATABASE_URL": self.database_url,
             "JWT_SECRET": self.jwt_secret,
             "POSTGRES_PASSWORD": self.postgres_password,
+            # Signs the backend's per-call tokens to the MCP server; both pods read it.
+            "MCP_TOKEN_SECRET": self.mcp_token_secret,
         }
 
     def __repr__(self) -> str:
@@ -102,6 +106,7 @@ def generate_secrets(host: str = INGRESS_HOST) -> RunSecrets:
         # url-safe so it can sit inside DATABASE_URL unescaped
         postgres_password=secrets.token_urlsafe(PASSWORD_BYTES),
         jwt_secret=secrets.token_urlsafe(JWT_SECRET_BYTES),
+        mcp_token_secret=secrets.token_urlsafe(JWT_SECRET_BYTES),
         tls_cert_pem=cert_pem,
         tls_key_pem=key_pem,
     )
@@ -134,7 +139,12 @@ def write_secret_files(directory: Path, run_secrets: RunSecrets) -> list[Path]:
 
 
 def has_secret_files(directory: Path) -> bool:
-    return all((directory / name).is_file() for name in SECRET_FILES)
+    """Every file is there and the env file holds every key (files from an older version that lack
+    one count as absent, so they are written afresh)."""
+    if not all((directory / name).is_file() for name in SECRET_FILES):
+        return False
+    keys = {line.partition("=")[0] for line in (directory / SECRETS_ENV_FILE).read_text().splitlines()}
+    return keys >= set(SECRET_ENV_KEYS)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,8 +37,24 @@ initialise() {
     log "cluster initialised"
 }
 
+# Every deploy may bring a new POSTGRES_PASSWORD (the Secret is generated per run) while the volume
+# keeps the cluster: set the role's password to the current one on every start, in single-user mode
+# before the server listens, so the apps' DATABASE_URL always logs in.
+sync_password() {
+    if [ -z "${POSTGRES_PASSWORD:-}" ]; then
+        log "POSTGRES_PASSWORD is not set; keeping the stored password"
+        return
+    fi
+    escaped=$(printf '%s' "$POSTGRES_PASSWORD" | sed "s/'/''/g")
+    printf 'ALTER ROLE "%s" PASSWORD '"'"'%s'"'"';\n' "$POSTGRES_USER" "$escaped" \
+        | postgres --single -D "$PGDATA" -c unix_socket_directories="$SOCKET_DIR" -c log_min_messages=FATAL postgres >/dev/null
+    log "password of role $POSTGRES_USER set from POSTGRES_PASSWORD"
+}
+
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
     initialise
+else
+    sync_password
 fi
 
 exec postgres -D "$PGDATA" \

@@ -54,7 +54,7 @@ def configmap_keys(manifests: Manifests) -> Iterator[Finding]:
 @rule(
     "CFG-SECRET-KEYS",
     "FR-010",
-    f"Secret {SECRET} (Opaque) holds non-empty DATABASE_URL, JWT_SECRET, POSTGRES_PASSWORD",
+    f"Secret {SECRET} (Opaque) holds non-empty {', '.join(SECRET_KEYS)}",
     "generate the secret inputs with `python -m harness.secrets` (kustomize secretGenerator reads them)",
 )
 def secret_keys(manifests: Manifests) -> Iterator[Finding]:

@@ -57,7 +57,7 @@ APPS = (
             "ACCESS_TOKEN_TTL_SECONDS",
             "LOG_LEVEL",
         ),
-        secret_env=("DATABASE_URL", "JWT_SECRET"),
+        secret_env=("DATABASE_URL", "JWT_SECRET", "MCP_TOKEN_SECRET"),
     ),
     App(
         name="mcp-server",
@@ -69,7 +69,7 @@ APPS = (
         readiness_path="/ready",
         slow_start=False,
         config_env=("LOG_LEVEL",),
-        secret_env=("DATABASE_URL",),
+        secret_env=("DATABASE_URL", "MCP_TOKEN_SECRET"),
     ),
     App(
         name="postgres",
@@ -100,7 +100,7 @@ CONFIG_DEFAULTS = {
 }
 # Values the wiring depends on; the rest are tunables a run may change.
 CONFIG_FIXED_KEYS = ("MCP_SERVER_URL", "BACKEND_URL")
-SECRET_KEYS = ("DATABASE_URL", "JWT_SECRET", "POSTGRES_PASSWORD")
+SECRET_KEYS = ("DATABASE_URL", "JWT_SECRET", "POSTGRES_PASSWORD", "MCP_TOKEN_SECRET")
 DATABASE_URL_HOST = "postgres:5432"
 
 # Ingress routes: path -> (service, port).

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -85,14 +84,19 @@ def _seed(base_url: str) -> list[dict[str, Any]]:
     accounts = []
     with httpx.Client(base_url=base_url, timeout=60) as client:
         for index in range(USERS):
-            body = {"email": f"bench-{index}-{uuid.uuid4().hex[:8]}@example.com", "password": "bench-password"}
+            body = {
+                "email": f"bench-{index}-{uuid.uuid4().hex[:8]}@example.com",
+                "password": "bench-password",
+            }
             signed_up = client.post("/api/auth/signup", json=body)
             signed_up.raise_for_status()
             user_id, token = signed_up.json()["user_id"], signed_up.json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
             task_ids = []
             for number in range(TASKS_PER_USER):
-                created = client.post(f"/api/{user_id}/tasks", json={"title": f"task {number}"}, headers=headers)
+                created = client.post(
+                    f"/api/{user_id}/tasks", json={"title": f"task {number}"}, headers=headers
+                )
                 created.raise_for_status()
                 task_ids.append(created.json()["id"])
             accounts.append({"user_id": user_id, "token": token, "task_ids": task_ids})
@@ -103,16 +107,23 @@ def _postmaster_pid(proc: PostgreSQLExecutor) -> int:
     return int((Path(proc.datadir) / "postmaster.pid").read_text().splitlines()[0])
 
 
-def _run_locust(
-    base_url: str,
-    users_file: Path,
-    endpoint: str,
-    mode: str,
-    amount: int,
-    server_pids: list[int],
-    db_pid: int,
-    workdir: Path,
-) -> Row:
+@dataclass(frozen=True)
+class Target:
+    """What the load goes to, and whose CPU is counted: the server's and PostgreSQL's process trees."""
+
+    base_url: str
+    server_pids: list[int]
+    db_pid: int
+    workdir: Path
+
+
+def _run_locust(target: Target, users_file: Path, endpoint: str, mode: str, amount: int) -> Row:
+    base_url, server_pids, db_pid, workdir = (
+        target.base_url,
+        target.server_pids,
+        target.db_pid,
+        target.workdir,
+    )
     ready = workdir / f"{endpoint}-{mode}-{amount}.ready"
     out = workdir / f"{endpoint}-{mode}-{amount}.json"
     locust_users = max(1, round(amount / RATE_PER_LOCUST_USER)) if mode == "open" else amount
@@ -141,13 +152,17 @@ def _run_locust(
             # Measure from one second after every Locust user started (the ramp is excluded).
             time.sleep(0.5)
             started, cpu0 = time.time(), machine_cpu()
-            server0, db0, client0 = trees_cpu_seconds(server_pids), tree_cpu_seconds(db_pid), tree_cpu_seconds(
-                locust.pid
+            server0, db0, client0 = (
+                trees_cpu_seconds(server_pids),
+                tree_cpu_seconds(db_pid),
+                tree_cpu_seconds(locust.pid),
             )
             time.sleep(SECONDS)
             ended, cpu1 = time.time(), machine_cpu()
-            server1, db1, client1 = trees_cpu_seconds(server_pids), tree_cpu_seconds(db_pid), tree_cpu_seconds(
-                locust.pid
+            server1, db1, client1 = (
+                trees_cpu_seconds(server_pids),
+                tree_cpu_seconds(db_pid),
+                tree_cpu_seconds(locust.pid),
             )
             locust.wait(60)
         finally:
@@ -276,15 +291,13 @@ def test_backend_bench(
         create_users = workdir / "create-users.json"
         users_file.write_text(json.dumps(accounts[: USERS // 2] * 2))
         create_users.write_text(json.dumps(accounts[USERS // 2 :]))
-        _run_locust(backend.base_url, users_file, "list", "closed", 8, server_pids, db_pid, workdir)  # warm-up
+        target = Target(backend.base_url, server_pids, db_pid, workdir)
+        _run_locust(target, users_file, "list", "closed", 8)  # warm-up
         for endpoint in ENDPOINTS:
             for mode, amounts in (("open", RATES), ("closed", CLIENTS)):
                 for amount in amounts:
                     source = create_users if endpoint == "create" else users_file
-                    row = _run_locust(
-                        backend.base_url, source, endpoint, mode, amount, server_pids, db_pid, workdir
-                    )
-                    rows.append(row)
+                    rows.append(_run_locust(target, source, endpoint, mode, amount))
     other = max((row.other_cpu_cores for row in rows), default=0.0)
     report = {
         "machine": {
@@ -304,10 +317,15 @@ def test_backend_bench(
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(report, indent=2) + "\n")
     with capsys.disabled():
-        print(f"\n\nbackend bench: {os.cpu_count()} cpus ({cpu_model()}), {SECONDS:.0f} s per row, load {load_before:.1f}")
+        print(f"\n\nbackend bench: {os.cpu_count()} cpus ({cpu_model()}), {SECONDS:.0f} s per row")
+        print(f"load average before: {load_before:.1f}")
         print(_table(rows))
         print(f"\nplain-asyncpg floor (CPU ms/request in one Python process): {floors}")
-        noisy = f"NOISY: other CPU up to {other:.2f} cores" if other > NOISY_OTHER_CORES else f"quiet: other CPU <= {other:.2f} cores"
+        noisy = (
+            f"NOISY: other CPU up to {other:.2f} cores"
+            if other > NOISY_OTHER_CORES
+            else f"quiet: other CPU <= {other:.2f} cores"
+        )
         print(f"machine: {noisy} (flagged above {NOISY_OTHER_CORES})")
         print("targets:")
         for line in _targets(rows, floors):

@@ -53,7 +53,10 @@ class BenchUser(FastHttpUser):
             request = self.client.get(f"{base}/tasks", headers=self.headers, catch_response=True)
         elif ENDPOINT == "create":
             request = self.client.post(
-                f"{base}/tasks", json={"title": f"bench {self.count}"}, headers=self.headers, catch_response=True
+                f"{base}/tasks",
+                json={"title": f"bench {self.count}"},
+                headers=self.headers,
+                catch_response=True,
             )
         elif ENDPOINT == "update":
             task_id = self.task_ids[self.count % len(self.task_ids)]

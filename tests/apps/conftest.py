@@ -9,6 +9,7 @@ Session-scoped (started once, stopped at the end of the run):
 - ``database_url``      ``postgresql://...`` of the database the session's apps share (the apps
                         migrate it themselves at start-up, as in the cluster).
 - ``jwt_secret``        the JWT_SECRET the session's backend signs tokens with.
+- ``mcp_token_secret``  the MCP_TOKEN_SECRET the backend signs MCP call tokens with (and MCP checks).
 - ``mcp_server``        ``python -m taskflow_mcp`` (an ``AppProcess``): ``.base_url`` is its root,
                         ``.base_url + "/mcp"`` the MCP endpoint.
 - ``backend_server``    ``python -m taskflow_backend`` using both: ``.base_url`` is its root.
@@ -126,6 +127,11 @@ def jwt_secret() -> str:
 
 
 @pytest.fixture(scope="session")
+def mcp_token_secret() -> str:
+    return secrets.token_urlsafe(48)
+
+
+@pytest.fixture(scope="session")
 def app_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("app-logs")
 
@@ -140,11 +146,18 @@ def _started(postgresql_proc: PostgreSQLExecutor) -> Iterator[list[AppProcess]]:
 
 
 @pytest.fixture(scope="session")
-def start_mcp_server(_started: list[AppProcess], app_logs: Path) -> Callable[..., AppProcess]:
+def start_mcp_server(
+    _started: list[AppProcess], app_logs: Path, mcp_token_secret: str
+) -> Callable[..., AppProcess]:
     def start(database_url: str, **env: str) -> AppProcess:
         process = AppProcess(
             "taskflow_mcp",
-            env={"DATABASE_URL": database_url, "LOG_LEVEL": "INFO", **env},
+            env={
+                "DATABASE_URL": database_url,
+                "MCP_TOKEN_SECRET": mcp_token_secret,
+                "LOG_LEVEL": "INFO",
+                **env,
+            },
             log_path=app_logs / f"mcp-{len(_started)}.log",
             health_path="/health",
         )
@@ -155,13 +168,16 @@ def start_mcp_server(_started: list[AppProcess], app_logs: Path) -> Callable[...
 
 
 @pytest.fixture(scope="session")
-def start_backend(_started: list[AppProcess], app_logs: Path, jwt_secret: str) -> Callable[..., AppProcess]:
+def start_backend(
+    _started: list[AppProcess], app_logs: Path, jwt_secret: str, mcp_token_secret: str
+) -> Callable[..., AppProcess]:
     def start(database_url: str, mcp_url: str, wait: bool = True, **env: str) -> AppProcess:
         process = AppProcess(
             "taskflow_backend",
             env={
                 "DATABASE_URL": database_url,
                 "JWT_SECRET": jwt_secret,
+                "MCP_TOKEN_SECRET": mcp_token_secret,
                 "MCP_SERVER_URL": mcp_url,
                 "MCP_CONNECT_TIMEOUT_SECONDS": "1",
                 "MCP_TIMEOUT_SECONDS": "5",

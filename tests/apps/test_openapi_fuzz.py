@@ -27,7 +27,12 @@ def fuzz_user(signed_up_user: SignedUpUser) -> SignedUpUser:
 
 def _openapi_document() -> dict[str, Any]:
     """The document the running backend serves (building the app touches no database)."""
-    settings = Settings(database_url="postgresql://unused@127.0.0.1/unused", jwt_secret="unused")  # type: ignore[arg-type]
+    unused = "unused-" * 8
+    settings = Settings(
+        database_url="postgresql://unused@127.0.0.1/unused",  # type: ignore[arg-type]
+        jwt_secret=unused,  # type: ignore[arg-type]
+        mcp_token_secret=unused,  # type: ignore[arg-type]
+    )
     return create_app(settings).openapi()
 
 

@@ -49,6 +49,7 @@ def test_files_are_owner_only_and_env_file_has_the_contract_keys(tmp_path: Path)
         f"DATABASE_URL={generated.database_url}",
         f"JWT_SECRET={generated.jwt_secret}",
         f"POSTGRES_PASSWORD={generated.postgres_password}",
+        f"MCP_TOKEN_SECRET={generated.mcp_token_secret}",
     ]
 
 

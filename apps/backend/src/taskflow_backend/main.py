@@ -1,4 +1,5 @@
-"""The FastAPI application: services are created on start-up, after the schema is migrated."""
+"""The FastAPI application: services are created on start-up (after the schema is migrated when
+RUN_MIGRATIONS is on; in the cluster the init container has done it)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ from fastapi import FastAPI
 
 from taskflow_backend import __version__
 from taskflow_backend.api.errors import install_error_handlers
+from taskflow_backend.api.limits import RateLimiter
 from taskflow_backend.api.middleware import (
+    AuthRateLimitMiddleware,
     BearerRequiredMiddleware,
     BodySizeLimitMiddleware,
     MetricsMiddleware,
 )
 from taskflow_backend.api.routes import auth, chat, health, tasks
 from taskflow_backend.core.config import Settings, get_settings
+from taskflow_backend.core.logging import configure_logging
+from taskflow_backend.core.security import TokenCodec
 from taskflow_backend.db.migrate import upgrade_when_reachable
 from taskflow_backend.services import Services
 
@@ -25,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    tokens = TokenCodec(settings.jwt_secret.get_secret_value())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -32,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await upgrade_when_reachable(
                 settings.database_url.get_secret_value(), settings.db_startup_timeout_seconds
             )
-        services = Services.create(settings)
+        services = await Services.create(settings, tokens)
         app.state.services = services
         logger.info(
             "backend ready", extra={"mcp_server_url": settings.mcp_server_url, "llm": settings.llm_enabled}
@@ -45,9 +51,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Taskflow backend", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
-    app.add_middleware(BearerRequiredMiddleware, jwt_secret=settings.jwt_secret.get_secret_value())
-    app.add_middleware(BodySizeLimitMiddleware)
+    # Added innermost first: a request meets metrics, then the body cap, the auth rate limit, the token.
+    app.add_middleware(BearerRequiredMiddleware, tokens=tokens)
+    app.add_middleware(
+        AuthRateLimitMiddleware, limiter=RateLimiter(settings.auth_rate_per_minute, settings.auth_burst)
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
     for router in (health.router, auth.router, tasks.router, chat.router):
         app.include_router(router)
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """uvicorn's factory for worker processes (each builds its app from the same environment)."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import asyncpg
 import httpx
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from taskflow_backend.api.limits import HashSlots
 from taskflow_backend.chat.agent import ChatAgent
 from taskflow_backend.chat.llm import LlmAgent
 from taskflow_backend.core.config import Settings
-from taskflow_backend.db.engine import create_engine, create_session_factory
+from taskflow_backend.core.security import MCP_AUDIENCE, TokenCodec
+from taskflow_backend.db.pool import create_pool
+from taskflow_backend.db.schema import SchemaGate
 from taskflow_backend.mcp_client.breaker import CircuitBreaker
 from taskflow_backend.mcp_client.client import McpTaskClient
 
@@ -18,17 +21,20 @@ from taskflow_backend.mcp_client.client import McpTaskClient
 @dataclass
 class Services:
     settings: Settings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    db: asyncpg.Pool
+    schema: SchemaGate
+    tokens: TokenCodec
+    hash_slots: HashSlots
     mcp: McpTaskClient
     agent: ChatAgent
     llm_http: httpx.AsyncClient | None
 
     @classmethod
-    def create(cls, settings: Settings) -> Services:
-        engine = create_engine(settings)
+    async def create(cls, settings: Settings, tokens: TokenCodec) -> Services:
         mcp = McpTaskClient(
             settings.mcp_server_url,
+            tokens=TokenCodec(settings.mcp_token_secret.get_secret_value(), audience=MCP_AUDIENCE),
+            token_ttl_seconds=settings.mcp_token_ttl_seconds,
             connect_timeout=settings.mcp_connect_timeout_seconds,
             total_timeout=settings.mcp_timeout_seconds,
             retry_after_seconds=settings.mcp_retry_after_seconds,
@@ -46,10 +52,20 @@ class Services:
                 timeout=settings.llm_timeout_seconds,
             )
             llm = LlmAgent(llm_http, settings.llm_model)
-        return cls(settings, engine, create_session_factory(engine), mcp, ChatAgent(llm), llm_http)
+        slots = settings.password_hash_concurrency
+        return cls(
+            settings,
+            await create_pool(settings),
+            SchemaGate(),
+            tokens,
+            HashSlots(slots, queue=slots * 4),
+            mcp,
+            ChatAgent(llm),
+            llm_http,
+        )
 
     async def aclose(self) -> None:
         await self.mcp.aclose()
         if self.llm_http is not None:
             await self.llm_http.aclose()
-        await self.engine.dispose()
+        await self.db.close()

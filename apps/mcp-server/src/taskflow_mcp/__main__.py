@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 import uvicorn
+from pydantic import ValidationError
 from taskflow_backend.core.logging import configure_logging
 
 from taskflow_mcp.app import create_app
@@ -10,7 +13,15 @@ from taskflow_mcp.config import McpSettings
 
 
 def main() -> None:
-    settings = McpSettings()  # type: ignore[call-arg]  # DATABASE_URL comes from the environment
+    try:
+        settings = McpSettings()  # type: ignore[call-arg]  # required fields come from the environment
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']).upper() or 'settings'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        print(f"taskflow-mcp: refusing to start: {problems}", file=sys.stderr)
+        raise SystemExit(2) from None
     configure_logging(settings.log_level)
     uvicorn.run(
         create_app(settings),

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import logging
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 logger = logging.getLogger(__name__)
 
 DATABASE_RETRY_AFTER_SECONDS = 2
 
+# Failures that mean "the database is not there right now", not "this request is wrong": connection
+# refused or dropped, server starting or shutting down, too many connections, the pool exhausted
+# (TimeoutError), or credentials out of step with the server.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.InvalidAuthorizationSpecificationError,
+    asyncpg.exceptions.InvalidPasswordError,
+)
+
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    logger.warning("database unavailable", extra={"path": request.url.path, "error": str(exc)})
+    logger.warning("database unavailable", extra={"path": request.url.path, "error": repr(exc)})
     return JSONResponse(
         {"detail": "database unavailable; try again shortly"},
         status_code=503,
@@ -28,14 +41,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "internal server error"}, status_code=500)
 
 
-async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return await _database_unavailable(request, exc)
-    return await _unexpected(request, exc)
-
-
 def install_error_handlers(app: FastAPI) -> None:
-    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError, OSError):
+    for unavailable in DATABASE_UNAVAILABLE:
         app.add_exception_handler(unavailable, _database_unavailable)
-    app.add_exception_handler(DBAPIError, _dbapi_error)
     app.add_exception_handler(Exception, _unexpected)

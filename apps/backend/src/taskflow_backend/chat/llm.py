@@ -122,7 +122,8 @@ async def _run(call: dict[str, Any], tools: RecordingToolbox) -> str:
         arguments = json.loads(function.get("arguments") or "{}")
         if not isinstance(arguments, dict):
             raise ValueError("arguments must be an object")
-        arguments.pop("user_id", None)
-        return json.dumps(await tools.call(str(name), **arguments))
+        # The arguments go as one dict: a model's argument named like a parameter of `call` (e.g.
+        # "name") must not collide with it. The toolbox drops any `user_id`.
+        return json.dumps(await tools.call(str(name), arguments))
     except (ValueError, McpToolError) as exc:
         return json.dumps({"error": str(exc)})

@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from taskflow_backend.db.models import Conversation, Message
+import asyncpg
 
 
-async def conversation_exists(session: AsyncSession, user_id: uuid.UUID, conversation_id: int) -> bool:
-    query = select(Conversation.id).where(Conversation.user_id == user_id, Conversation.id == conversation_id)
-    return (await session.scalars(query)).one_or_none() is not None
-
-
-async def recent_messages(session: AsyncSession, conversation_id: int, limit: int = 20) -> Sequence[Message]:
-    """The conversation's last `limit` messages, oldest first."""
-    query = (
-        select(Message)
-        .where(Message.conversation_id == conversation_id)
-        .order_by(Message.id.desc())
-        .limit(limit)
+async def conversation_exists(db: asyncpg.Pool, user_id: uuid.UUID, conversation_id: int) -> bool:
+    found = await db.fetchval(
+        "SELECT 1 FROM conversations WHERE user_id = $1 AND id = $2", user_id, conversation_id
     )
-    return list(reversed((await session.scalars(query)).all()))
+    return found is not None
+
+
+async def recent_messages(db: asyncpg.Pool, conversation_id: int, limit: int = 20) -> list[tuple[str, str]]:
+    """The conversation's last `limit` messages as (role, content), oldest first."""
+    rows = await db.fetch(
+        "SELECT role, content FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2",
+        conversation_id,
+        limit,
+    )
+    return [(row["role"], row["content"]) for row in reversed(rows)]
 
 
 async def save_turn(
-    session: AsyncSession,
+    db: asyncpg.Pool,
     *,
     user_id: uuid.UUID,
     conversation_id: int | None,
@@ -38,20 +36,24 @@ async def save_turn(
     tool_calls: list[dict[str, Any]],
 ) -> int:
     """Store one exchange in a single transaction (creating the conversation if needed); return its id."""
-    if conversation_id is None:
-        conversation = Conversation(user_id=user_id)
-        session.add(conversation)
-        await session.flush()
-        conversation_id = conversation.id
-    else:
-        await session.execute(
-            update(Conversation).where(Conversation.id == conversation_id).values(updated_at=func.now())
+    async with db.acquire() as connection, connection.transaction():
+        if conversation_id is None:
+            conversation_id = await connection.fetchval(
+                "INSERT INTO conversations (user_id, created_at, updated_at) VALUES ($1, now(), now()) "
+                "RETURNING id",
+                user_id,
+            )
+        else:
+            await connection.execute(
+                "UPDATE conversations SET updated_at = now() WHERE id = $1", conversation_id
+            )
+        await connection.executemany(
+            "INSERT INTO messages (conversation_id, role, content, tool_calls, created_at) "
+            "VALUES ($1, $2, $3, $4::jsonb, now())",
+            [
+                (conversation_id, "user", user_message, None),
+                (conversation_id, "assistant", reply, json.dumps(tool_calls)),
+            ],
         )
-    session.add_all(
-        [
-            Message(conversation_id=conversation_id, role="user", content=user_message, tool_calls=None),
-            Message(conversation_id=conversation_id, role="assistant", content=reply, tool_calls=tool_calls),
-        ]
-    )
-    await session.commit()
+    assert conversation_id is not None
     return conversation_id

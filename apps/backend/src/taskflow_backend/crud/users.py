@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+import uuid
 
-from taskflow_backend.db.models import User
+import asyncpg
 
 
 class EmailTakenError(Exception):
     """Another account already uses this email address."""
 
 
-async def create_user(session: AsyncSession, email: str, name: str, password_hash: str) -> User:
-    user = User(email=email, name=name, password_hash=password_hash)
-    session.add(user)
+async def create_user(db: asyncpg.Pool, email: str, name: str, password_hash: str) -> uuid.UUID:
     try:
-        await session.commit()
-    except IntegrityError as exc:
-        await session.rollback()
+        user_id: uuid.UUID = await db.fetchval(
+            "INSERT INTO users (id, email, name, password_hash, created_at) "
+            "VALUES ($1, $2, $3, $4, now()) RETURNING id",
+            uuid.uuid4(),
+            email,
+            name,
+            password_hash,
+        )
+    except asyncpg.UniqueViolationError as exc:
         raise EmailTakenError(email) from exc
-    return user
+    return user_id
 
 
-async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
-    return (await session.scalars(select(User).where(User.email == email))).one_or_none()
+async def get_login(db: asyncpg.Pool, email: str) -> tuple[uuid.UUID, str] | None:
+    """The account's id and password hash, or None for an unknown email."""
+    row = await db.fetchrow("SELECT id, password_hash FROM users WHERE email = $1", email)
+    return None if row is None else (row["id"], row["password_hash"])

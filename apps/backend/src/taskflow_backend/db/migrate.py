@@ -39,11 +39,15 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(_alembic_config(connection), "head")
 
 
-async def upgrade_to_head(database_url: str) -> None:
+async def upgrade_to_head(database_url: str, lock_timeout_seconds: float = 60.0) -> None:
+    """Migrate under the advisory lock. Waiting for that lock, or for a table lock a migration needs
+    (e.g. behind a long query), fails after `lock_timeout_seconds` instead of hanging the rollout."""
     engine = create_async_engine(async_database_url(database_url), poolclass=NullPool)
     try:
         async with engine.connect() as connection:
             logger.info("waiting for the migration lock")
+            timeout_ms = int(lock_timeout_seconds * 1000)
+            await connection.execute(text(f"SET lock_timeout = {timeout_ms}"))
             await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             await connection.commit()
             try:
@@ -74,10 +78,20 @@ async def upgrade_when_reachable(database_url: str, timeout_seconds: float) -> N
 
 
 def main() -> None:
-    """`python -m taskflow_backend.db.migrate`: migrate and exit (e.g. from an init container)."""
+    """`python -m taskflow_backend.db.migrate`: migrate and exit: the backend pod's init container,
+    so the schema changes once per rollout, before any new app process starts. Waits for PostgreSQL
+    up to DB_STARTUP_TIMEOUT_SECONDS; exits 1 with one line when it cannot finish."""
     settings = DatabaseSettings()  # type: ignore[call-arg]  # DATABASE_URL comes from the environment
     configure_logging(settings.log_level)
-    asyncio.run(upgrade_to_head(settings.database_url.get_secret_value()))
+    try:
+        asyncio.run(
+            upgrade_when_reachable(
+                settings.database_url.get_secret_value(), settings.db_startup_timeout_seconds
+            )
+        )
+    except Exception as exc:
+        logger.error("migration failed", extra={"error": f"{type(exc).__name__}: {exc}"})
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

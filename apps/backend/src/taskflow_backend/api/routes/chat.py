@@ -32,15 +32,12 @@ router = APIRouter(prefix="/api/{user_id}", tags=["chat"])
 async def chat(body: ChatRequest, user: PathUser, services: ServicesDep) -> ChatResponse | JSONResponse:
     history: list[tuple[str, str]] = []
     if body.conversation_id is not None:
-        async with services.sessions() as session:
-            if not await conversation_exists(session, user, body.conversation_id):
-                raise HTTPException(
-                    status.HTTP_404_NOT_FOUND, f"conversation {body.conversation_id} not found"
-                )
-            if services.settings.llm_enabled:
-                history = [(m.role, m.content) for m in await recent_messages(session, body.conversation_id)]
+        if not await conversation_exists(services.db, user, body.conversation_id):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"conversation {body.conversation_id} not found")
+        if services.settings.llm_enabled:
+            history = await recent_messages(services.db, body.conversation_id)
 
-    tools = RecordingToolbox(services.mcp, str(user))
+    tools = RecordingToolbox(services.mcp, user)
     try:
         reply = await services.agent.reply(body.message, history, tools)
     except McpUnavailableError as exc:
@@ -49,7 +46,8 @@ async def chat(body: ChatRequest, user: PathUser, services: ServicesDep) -> Chat
         return JSONResponse(
             {
                 "detail": "the task assistant is unavailable right now; your tasks are unaffected",
-                "reason": str(exc),
+                # A fixed phrase ("timed out", "unreachable", ...); the exception itself is in the log.
+                "reason": exc.reason,
                 "retry_after_seconds": retry_after,
             },
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -57,13 +55,12 @@ async def chat(body: ChatRequest, user: PathUser, services: ServicesDep) -> Chat
         )
 
     records = [call.model_dump(mode="json") for call in tools.calls]
-    async with services.sessions() as session:
-        conversation_id = await save_turn(
-            session,
-            user_id=user,
-            conversation_id=body.conversation_id,
-            user_message=body.message,
-            reply=reply,
-            tool_calls=records,
-        )
+    conversation_id = await save_turn(
+        services.db,
+        user_id=user,
+        conversation_id=body.conversation_id,
+        user_message=body.message,
+        reply=reply,
+        tool_calls=records,
+    )
     return ChatResponse(conversation_id=conversation_id, response=reply, tool_calls=tools.calls)
