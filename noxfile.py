@@ -58,7 +58,7 @@ def conformance(session: nox.Session) -> None:
 
     Arguments after `--` go to pytest, e.g. `-- --provider kind`, `-- --keep`, `-- -k ingress`.
     """
-    session.install("-e", ".[dev]", *(f"--editable={app}" for app in APP_PACKAGES))
+    session.install("-e", ".[dev,load]", *(f"--editable={app}" for app in APP_PACKAGES))
     session.run("python", "-m", "harness.hostpackages", "chromium")
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     run_dir = Path("reports") / f"{stamp}-conformance"
@@ -79,7 +79,7 @@ def bare_conformance(session: nox.Session) -> None:
     default StorageClass), the whole verdict as `--provider external --install-prerequisites` with
     images built here, then the normal cluster back. Root on Linux; extra pytest args after `--`.
     """
-    session.install("-e", ".[dev]", *(f"--editable={app}" for app in APP_PACKAGES))
+    session.install("-e", ".[dev,load]", *(f"--editable={app}" for app in APP_PACKAGES))
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     run_dir = Path("reports") / f"{stamp}-bare-external"
     session.run("python", "-m", "harness.cluster", "up", "--bare")
@@ -112,7 +112,7 @@ def cluster(session: nox.Session) -> None:
 
     Runs as root (bridge, iptables, cgroups); see cluster/README.md.
     """
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,load]")  # tests/sabotage runs scenarios/test_scaling.py (Locust)
     args = session.posargs or ["status"]
     if args[0] == "test":
         session.run("pytest", "-m", "cluster", "tests/cluster", "tests/sabotage", *args[1:])
@@ -139,3 +139,32 @@ def bench(session: nox.Session) -> None:
     reports/bench-latest/bench.json."""
     session.install("-e", ".[dev,load]", *(f"--editable={app}" for app in APP_PACKAGES))
     session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/apps/bench_backend.py", *session.posargs)
+
+
+LOAD_RUNS = {
+    "ramp100": ["scenarios/test_scaling.py", "-k", "under_load or hundred_concurrent"],
+    "capacity": ["scenarios/load_capacity.py"],
+}
+
+
+@nox.session(python=PYTHON)
+def load(session: nox.Session) -> None:
+    """Load on a fresh deployment: `-- ramp100` (SC-004 and FR-005 under 100 users) or `-- capacity`
+    (stress users step by step until p95 or failures break the budget). Writes reports/<run>/ like
+    conformance; further arguments go to pytest, e.g. `-- ramp100 --provider kind --keep`.
+    """
+    session.install("-e", ".[dev,load]", *(f"--editable={app}" for app in APP_PACKAGES))
+    mode, *rest = session.posargs or ["ramp100"]
+    if mode not in LOAD_RUNS:
+        session.error(f"unknown load run {mode!r}: use one of {', '.join(LOAD_RUNS)}")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    run_dir = Path("reports") / f"{stamp}-load-{mode}"
+    session.run(
+        "pytest",
+        *LOAD_RUNS[mode],
+        f"--run-dir={run_dir}",
+        f"--junitxml={run_dir}/junit.xml",
+        f"--html={run_dir}/pytest.html",
+        "--self-contained-html",
+        *rest,
+    )

@@ -79,6 +79,7 @@ def write_report(
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         context=context,
         files=run_files(run_dir, expected_files),
+        plots=sorted(path.name for path in run_dir.glob("*.svg")),
         rows=attention_first(rows),
         totals={verdict.value: sum(row.verdict is verdict for row in rows) for verdict in Verdict},
     )

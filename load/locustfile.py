@@ -87,6 +87,8 @@ class PhaseStats:
         wall = max(self.ended - self.started, 1e-9)
         window = WindowStats.of(self.task_times_ms, 0, wall)
         return {
+            "started": round(self.started, 2),
+            "ended": round(self.ended, 2),
             "seconds": round(wall, 1),
             "requests": self.requests,
             "failures": self.failures,
@@ -227,6 +229,7 @@ def configure(environment: Environment, runner: Runner, **_: Any) -> None:
         configure_tls(options)
         log.info("taskflow-load: %s://%s:%d, TLS %s", target.scheme, target.hostname, target.port, target.tls)
     if options.stress:
+        StressUser.weight = 1  # 0 kept it out of runs without --stress
         environment.user_classes[:] = [StressUser]
     chosen = {"ramp100": Ramp100, "steps": CapacitySteps}.get(options.shape)
     environment.shape_class = None

@@ -3,6 +3,7 @@ and the uptime monitor that runs for the whole session (SC-001)."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Generator
 
 import pytest
@@ -69,3 +70,10 @@ def probe(deployment: Deployment, uptime: UptimeMonitor) -> Generator[Probe, Non
 @pytest.fixture(scope="session")
 def api_user(probe: Probe) -> ApiUser:
     return sign_up(probe)
+
+
+@pytest.fixture(scope="session")
+def tls_certificate_pem(deployment: Deployment) -> str:
+    """The run's ingress certificate (Secret taskflow-tls), PEM."""
+    secret = deployment.kube.core.read_namespaced_secret("taskflow-tls", deployment.namespace)
+    return base64.b64decode(secret.data["tls.crt"]).decode()

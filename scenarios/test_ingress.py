@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import ssl
 
 import pytest
@@ -10,12 +9,6 @@ import pytest
 from harness.deploy import Deployment
 from harness.ingress_client import INGRESS_HOST, fetch, trusting
 from harness.recorder import EvidenceRecorder
-
-
-@pytest.fixture(scope="module")
-def tls_certificate_pem(deployment: Deployment) -> str:
-    secret = deployment.kube.core.read_namespaced_secret("taskflow-tls", deployment.namespace)
-    return base64.b64decode(secret.data["tls.crt"]).decode()
 
 
 @pytest.mark.criterion("FR-003")

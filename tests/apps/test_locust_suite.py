@@ -122,3 +122,44 @@ def test_failing_logins_stop_the_run_in_seconds(tls_server: tuple[int, Path, lis
     assert "STOPPED: " in ran.stderr and "sign-ups/logins failed" in ran.stderr
     assert set(server_names) == {"taskflow.local"}
     assert _LoginRefused.seen_hosts and all(h.startswith("taskflow.local") for h in _LoginRefused.seen_hosts)
+
+
+def test_harness_runs_ramp100_in_a_process_of_its_own(backend_server: AppProcess, tmp_path: Path) -> None:
+    from harness.loadrun import LoadTarget, run_locust  # noqa: PLC0415
+
+    pids: list[int] = []
+    shape = ["--shape", "ramp100", "--peak-users", "10", "--ramp-seconds", "6", "--hold-seconds", "6"]
+    run = run_locust(
+        LoadTarget(backend_server.base_url, "127.0.0.1"), tmp_path, shape, timeout=60, on_start=pids.append
+    )
+    assert run.returncode == 0, run.log_tail()
+    assert not run.stopped_early()
+    hold = run.phase("hold")
+    assert hold is not None and hold["users_min"] == 10 and hold["failures"] == 0
+    assert hold["p95_ms"] is not None and 0 <= hold["locust_cpu_percent"] < 100
+    assert run.phase("ramp") is not None and run.phase("ramp-down") is not None
+    assert {line["phase"] for line in run.timeline} >= {"ramp", "hold"}
+    assert run.html.exists() and (tmp_path / "locust_stats.csv").exists()
+    assert pids == [run.pid] and not Path(f"/proc/{run.pid}").exists()
+    assert "locust" not in sys.modules
+
+
+def test_capacity_steps_record_each_step(backend_server: AppProcess, tmp_path: Path) -> None:
+    summary_file = tmp_path / "summary.json"
+    ran = locust(
+        "--host", backend_server.base_url, "--stress", "--shape", "steps", "--step-users", "3",
+        "--step-seconds", "5", "--max-users", "6", "--summary-file", str(summary_file),
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    summary = json.loads(summary_file.read_text())
+    assert summary["user_class"] == "StressUser"
+    steps = summary["steps"]
+    assert steps and all(step["rps"] > 0 for step in steps), json.dumps(steps)
+    assert [step["users"] for step in steps] == [3, 6][: len(steps)]
+    # This host may be busy: a step over budget ends the search there, and the summary says why.
+    over = [step for step in steps if step["over_budget"]]
+    if over:
+        assert steps[-1] == over[0]
+        assert summary["stopped_because"].startswith(f"{over[0]['step']} at {over[0]['users']} users: ")
+    else:
+        assert len(steps) == 2 and summary["stopped_because"] == "reached --max-users 6"

@@ -1,0 +1,118 @@
+"""Capacity search (`nox -s load -- capacity`; not part of conformance: the file name keeps pytest
+from collecting it unless it is named). Locust's `steps` shape with StressUser (no think time)
+adds users every step until a step breaks SC-004's budget; per step it reports users, RPS, p95,
+failures and RPS per ready backend replica, printed and plotted."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.deploy import Deployment
+from harness.load_sampler import ClusterSample, ingress_target, sampling
+from harness.loadplot import plot_capacity, plot_load_run
+from harness.loadrun import run_locust
+from harness.plugin import progress_shown
+from harness.recorder import EvidenceRecorder
+
+STEP_USERS = int(os.environ.get("TASKFLOW_CAPACITY_STEP_USERS", "10"))
+STEP_SECONDS = float(os.environ.get("TASKFLOW_CAPACITY_STEP_SECONDS", "30"))
+WIDTHS = (8, 5, 7, 7, 6, 5, 13)
+MAX_USERS = int(os.environ.get("TASKFLOW_CAPACITY_MAX_USERS", "200"))
+
+
+def step_rows(steps: list[dict[str, Any]], samples: list[ClusterSample]) -> list[dict[str, Any]]:
+    rows = []
+    for step in steps:
+        during = [s for s in samples if step["started"] <= s.time <= step["ended"]]
+        ready = sum(s.ready_replicas for s in during) / len(during) if during else None
+        rows.append(
+            {
+                "step": step["step"],
+                "users": step["users"],
+                "rps": step["rps"],
+                "p95_ms": step["p95_ms"],
+                "failure_ratio": step["failure_ratio"] or 0.0,
+                "ready_replicas": round(ready, 2) if ready else None,
+                "rps_per_replica": round(step["rps"] / ready, 1) if ready else None,
+                "over_budget": step["over_budget"],
+                "locust_cpu_percent": step["locust_cpu_percent"],
+            }
+        )
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    header = ("step", "users", "req/s", "p95 ms", "fail %", "ready", "req/s/replica")
+    lines = [" ".join(f"{name:>{width}}" for name, width in zip(header, WIDTHS, strict=True))]
+    for row in rows:
+        lines.append(
+            f"{row['step']:>8} {row['users']:>5} {row['rps']:>7.1f} {row['p95_ms'] or 0:>7.0f} "
+            f"{row['failure_ratio'] * 100:>6.2f} {row['ready_replicas'] or 0:>5.1f} "
+            f"{row['rps_per_replica'] or 0:>13.1f}"
+            + (f"  over budget: {row['over_budget']}" if row["over_budget"] else "")
+        )
+    return "\n".join(lines)
+
+
+@pytest.mark.criterion("SC-004")
+def test_capacity_steps(
+    deployment: Deployment,
+    run_dir: Path,
+    tls_certificate_pem: str,
+    pytestconfig: pytest.Config,
+    evidence: EvidenceRecorder,
+) -> None:
+    target = ingress_target(deployment, run_dir, tls_certificate_pem)
+    shape = ["--stress", "--shape", "steps", "--step-users", str(STEP_USERS)]
+    shape += ["--step-seconds", str(STEP_SECONDS), "--max-users", str(MAX_USERS)]
+    budget_seconds = STEP_SECONDS * (MAX_USERS / STEP_USERS + 2)
+    with progress_shown(pytestconfig), sampling(deployment, run_dir / "load-samples.jsonl") as sampler:
+        print(f"\ncapacity: +{STEP_USERS} stress users every {STEP_SECONDS:.0f} s", file=sys.stderr)
+        run = run_locust(
+            target,
+            run_dir,
+            shape,
+            timeout=budget_seconds,
+            on_start=lambda pid: setattr(sampler, "locust_pid", pid),
+        )
+    why = run.stopped_early()
+    if why:
+        evidence.check("SC-004", "capacity search", ok=False, metric="load run", value="stopped", detail=why)
+        return
+    rows = step_rows(run.summary.get("steps", []), sampler.samples)
+    print("\n" + table(rows) + f"\nstopped: {run.summary.get('stopped_because')}", file=sys.stderr)
+    plot_load_run(
+        run_dir / "load.svg",
+        started=run.started,
+        timeline=run.timeline,
+        samples=[asdict(sample) for sample in sampler.samples],
+        phases=run.summary.get("phases", {}),
+        p95_budget_ms=500.0,
+        p99_budget_ms=1000.0,
+        title="capacity: stress users added step by step (grey: steps)",
+    )
+    plot_capacity(run_dir / "capacity.svg", rows, p95_budget_ms=500.0)
+    within = [row for row in rows if not row["over_budget"]]
+    best = max(within, key=lambda row: row["rps"]) if within else None
+    evidence.check(
+        "SC-004",
+        "capacity: highest step within SC-004's budgets (stress users, no think time)",
+        ok=best is not None,
+        metric="sustainable stress users",
+        value=best["users"] if best else None,
+        budget="p95 < 500 ms, p99 < 1 s, failures < 1 % per step",
+        samples=[row["rps"] for row in rows],
+        detail=(
+            f"{best['rps']:.1f} req/s, {best['rps_per_replica']} req/s per ready backend replica "
+            f"({best['ready_replicas']} ready); "
+            if best
+            else ""
+        )
+        + f"search stopped: {run.summary.get('stopped_because')}",
+    )

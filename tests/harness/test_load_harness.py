@@ -1,0 +1,63 @@
+"""The harness side of the load run that needs no cluster: CPU quantities, the plot, Locust's exit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.load_sampler import millicores, process_cpu_seconds
+from harness.loadplot import plot_load_run
+from harness.loadrun import LoadRun, progress_line
+
+
+@pytest.mark.parametrize(
+    ("quantity", "expected"), [("250m", 250.0), ("1", 1000.0), ("12500000n", 12.5), ("1500u", 1.5)]
+)
+def test_cpu_quantities_in_millicores(quantity: str, expected: float) -> None:
+    assert millicores(quantity) == pytest.approx(expected)
+
+
+def test_process_cpu_of_a_gone_process_is_none() -> None:
+    assert process_cpu_seconds(1) is not None
+    assert process_cpu_seconds(2**22 + 1) is None
+
+
+def test_plot_has_users_latency_and_replicas_on_one_time_axis(tmp_path: Path) -> None:
+    started = 1000.0
+    timeline = [
+        {"time": started + t, "users": min(t * 2, 100), "rps": t / 2, "failures_per_s": 0.0,
+         "p50_ms": 20.0, "p95_ms": 80.0 + t, "p99_ms": None if t < 10 else 150.0, "phase": "ramp"}
+        for t in range(5, 200, 5)
+    ]  # fmt: skip
+    samples = [
+        {"time": started + t, "hpa_desired": 2 if t < 60 else 4, "ready_replicas": 2 if t < 80 else 4,
+         "pod_cpu_millicores": {"backend-a": 150.0, **({"backend-b": 90.0} if t > 80 else {})}}
+        for t in range(0, 220, 5)
+    ]  # fmt: skip
+    phases = {"hold": {"started": started + 60, "ended": started + 180}}
+    svg = plot_load_run(
+        tmp_path / "load.svg", started=started, timeline=timeline, samples=samples, phases=phases,
+        p95_budget_ms=500, p99_budget_ms=1000, title="test run",
+    )  # fmt: skip
+    text = svg.read_text()
+    assert text.startswith("<?xml") and "<svg" in text
+    for label in ("users", "backend replicas", "seconds since Locust started", "test run"):
+        assert label in text
+
+
+def test_locust_exit_codes_say_why_it_stopped(tmp_path: Path) -> None:
+    run = LoadRun(tmp_path, "locust", returncode=2)
+    run.log.write_text("noise\ntaskflow-load: STOPPED before starting: cannot reach x:443\n")
+    assert run.stopped_early() == "taskflow-load: STOPPED before starting: cannot reach x:443"
+    assert LoadRun(tmp_path, "locust", returncode=1).stopped_early() == ""
+    assert "exited -9" in LoadRun(tmp_path, "locust", returncode=-9).stopped_early()
+
+
+def test_progress_line_reads_the_last_timeline_entry(tmp_path: Path) -> None:
+    run = LoadRun(tmp_path, "locust")
+    assert progress_line(run) == "starting"
+    line = {"phase": "hold", "elapsed": 75.0, "users": 100, "rps": 41.2, "failures_per_s": 0.0, "p95_ms": 120.4}
+    run.timeline_file.write_text(json.dumps(line) + "\n")
+    assert progress_line(run) == "hold 75s: 100 users, 41.2 req/s, 0.0 failures/s, p95 120 ms"
