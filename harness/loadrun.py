@@ -127,9 +127,7 @@ def run_locust(
 
     `on_start` gets Locust's PID as soon as it runs (the sampler measures its CPU)."""
     if importlib.util.find_spec("locust") is None:  # locates the package, never imports it
-        raise UserError(
-            "Locust is not installed in this environment", fix="install the load extra: pip install -e '.[load]'"
-        )
+        raise UserError("Locust is not installed here", fix="pip install -e '.[load]'")
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     run = LoadRun(out_dir, prefix)

@@ -58,6 +58,7 @@ def test_overlays_differ_only_where_the_cluster_differs(rendered_overlays: dict[
         ("Ingress", "taskflow"),
         ("NetworkPolicy", "allow-ingress-controller"),
         ("NetworkPolicy", "allow-dns-egress"),
+        ("HorizontalPodAutoscaler", "backend"),  # 30 s scale-down window: FR-005 watches it scale back
     }
 
 
