@@ -81,6 +81,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "criterion(*ids): the FR/SC requirements a scenario proves")
     config.stash[STARTED_KEY] = utc_now()
@@ -89,9 +90,9 @@ def pytest_configure(config: pytest.Config) -> None:
             sabotage_named(config.getoption("sabotage"))
         except UserError as error:
             raise pytest.UsageError(str(error)) from None
-    chosen: Path | None = config.getoption("run_dir", None)
-    if chosen is not None and chosen.exists():
-        raise pytest.UsageError(reused_run_dir(chosen))
+    # Claimed before other plugins (pytest-html, junitxml) create it for their own files.
+    if config.getoption("run_dir", None) is not None:
+        run_directory(config)
 
 
 def reused_run_dir(path: Path) -> str:
@@ -343,8 +344,8 @@ def point_latest_at(run_dir: Path) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """After every fixture's teardown (SC-001 records there): report, summary, exit status."""
     config = session.config
-    if RUN_DIR_KEY not in config.stash:
-        return
+    if RUN_DIR_KEY not in config.stash or session.exitstatus == pytest.ExitCode.USAGE_ERROR:
+        return  # a refused run measured nothing; no report pretends otherwise
     run_dir = config.stash[RUN_DIR_KEY]
     context = config.stash[CONTEXT_KEY]
     try:

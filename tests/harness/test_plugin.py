@@ -224,7 +224,7 @@ def test_typo(evidence):
     result.stderr.fnmatch_lines(
         ["ERROR: *test_typo: @pytest.mark.criterion names unknown criterion 'FR-011'*"]
     )
-    assert not run_dir.exists()
+    assert not (run_dir / "summary.json").exists()
 
 
 def test_malformed_evidence_record_is_one_line_and_fails(pytester: pytest.Pytester) -> None:
