@@ -19,6 +19,7 @@ APP_PACKAGES = sorted(str(path.parent) for path in Path("apps").glob("*/pyprojec
 APP_SOURCES = ["apps/backend/src/taskflow_backend", "apps/mcp-server/src/taskflow_mcp"]
 LINTED_PATHS = ["harness", "scenarios", "load", "chaos", "tests", "apps", "noxfile.py"]
 FRONTEND = Path("apps/frontend")
+CHAOS_PACKAGE = "--editable=chaos"
 
 
 def _frontend(session: nox.Session) -> None:
@@ -36,7 +37,7 @@ def _frontend(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The fast suite: unit tests, static manifest checks and app tests; no cluster."""
-    session.install("-e", ".[dev,load]", *(f"--editable={app}" for app in APP_PACKAGES))
+    session.install("-e", ".[dev,load,chaos]", CHAOS_PACKAGE, *(f"--editable={app}" for app in APP_PACKAGES))
     _frontend(session)
     session.run("pytest", "-m", "not cluster and not images", *session.posargs, success_codes=PYTEST_OK)
 
@@ -44,7 +45,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff and mypy over the whole project."""
-    session.install("-e", ".[dev,load,chaos]", *(f"--editable={app}" for app in APP_PACKAGES))
+    session.install("-e", ".[dev,load,chaos]", CHAOS_PACKAGE, *(f"--editable={app}" for app in APP_PACKAGES))
     present = [path for path in LINTED_PATHS if Path(path).exists()]
     session.run("ruff", "check", *present)
     session.run("ruff", "format", "--check", *present)
@@ -58,7 +59,7 @@ def conformance(session: nox.Session) -> None:
 
     Arguments after `--` go to pytest, e.g. `-- --provider kind`, `-- --keep`, `-- -k ingress`.
     """
-    session.install("-e", ".[dev,load]", *(f"--editable={app}" for app in APP_PACKAGES))
+    session.install("-e", ".[dev,load,chaos]", CHAOS_PACKAGE, *(f"--editable={app}" for app in APP_PACKAGES))
     session.run("python", "-m", "harness.hostpackages", "chromium")
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     run_dir = Path("reports") / f"{stamp}-conformance"
@@ -79,7 +80,7 @@ def bare_conformance(session: nox.Session) -> None:
     default StorageClass), the whole verdict as `--provider external --install-prerequisites` with
     images built here, then the normal cluster back. Root on Linux; extra pytest args after `--`.
     """
-    session.install("-e", ".[dev,load]", *(f"--editable={app}" for app in APP_PACKAGES))
+    session.install("-e", ".[dev,load,chaos]", CHAOS_PACKAGE, *(f"--editable={app}" for app in APP_PACKAGES))
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     run_dir = Path("reports") / f"{stamp}-bare-external"
     session.run("python", "-m", "harness.cluster", "up", "--bare")
@@ -104,6 +105,34 @@ def bare_conformance(session: nox.Session) -> None:
         )
     finally:
         session.run("python", "-m", "harness.cluster", "up")
+
+
+@nox.session(python=PYTHON)
+def chaos(session: nox.Session) -> None:
+    """The Chaos Toolkit experiments of chaos/ against a fresh deployment: `-- [NAME...] [pytest args]`
+    (names are chaos/<NAME>.yaml; anything else goes to pytest, e.g. `--provider kind`, `--keep`).
+
+    Writes reports/<run>/ like conformance (evidence of the experiments' criteria only), with the
+    journals and a timeline page per experiment under chaos/ and the index chaos.html.
+    """
+    session.install("-e", ".[dev,chaos]", CHAOS_PACKAGE, *(f"--editable={app}" for app in APP_PACKAGES))
+    known = sorted(path.stem for path in Path("chaos").glob("*.yaml"))
+    names = [arg for arg in session.posargs if arg in known]
+    options = [arg for arg in session.posargs if arg not in known]
+    selected = [f"scenarios/test_chaos.py::test_experiment[{name}]" for name in names] or [
+        "scenarios/test_chaos.py"
+    ]
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    run_dir = Path("reports") / f"{stamp}-chaos"
+    session.run(
+        "pytest",
+        *selected,
+        f"--run-dir={run_dir}",
+        f"--junitxml={run_dir}/junit.xml",
+        f"--html={run_dir}/pytest.html",
+        "--self-contained-html",
+        *options,
+    )
 
 
 @nox.session(python=PYTHON)

@@ -1,0 +1,175 @@
+"""Noisy neighbours: pods in Taskflow's namespace that eat memory past their limit or burn CPU up
+to theirs. They pass the namespace's restricted Pod Security profile (non-root, no capabilities,
+RuntimeDefault seccomp, read-only root) and need no network, so the default-deny NetworkPolicy
+holds them too. They run Python from the backend image already on the node: nothing to pull.
+"""
+
+from __future__ import annotations
+
+import secrets as tokens
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from chaosk8s import create_k8s_api_client
+from kubernetes import client
+
+from taskflow_chaos.checks import check, outcome
+from taskflow_chaos.clock import event, fault_clock
+from taskflow_chaos.target import target_of
+
+HOG_NAME_LABEL = "app.kubernetes.io/name"
+HOG_NAME = "chaos-hog"
+HOG_SELECTOR = f"{HOG_NAME_LABEL}={HOG_NAME}"
+
+# Touch every page so the memory is really charged to the cgroup, 16 MiB at a time.
+MEMORY_SCRIPT = """
+import sys, time
+chunks, target = [], int(sys.argv[1]) * 1024 * 1024
+while len(chunks) * 16 * 1024 * 1024 < target:
+    chunks.append(bytearray(16 * 1024 * 1024))
+    print(f"holding {len(chunks) * 16} MiB", flush=True)
+time.sleep(600)
+"""
+CPU_SCRIPT = """
+import sys, time
+ends = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < ends:
+    pass
+"""
+
+
+def _image(api: client.AppsV1Api, namespace: str, deployment: str) -> str:
+    image: str = api.read_namespaced_deployment(deployment, namespace).spec.template.spec.containers[0].image
+    return image
+
+
+def hog_pod(name: str, image: str, command: list[str], cpu: str, memory: str) -> dict[str, Any]:
+    limits = {"cpu": cpu, "memory": memory, "ephemeral-storage": "16Mi"}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {HOG_NAME_LABEL: HOG_NAME}},
+        "spec": {
+            "restartPolicy": "Never",
+            "automountServiceAccountToken": False,
+            "terminationGracePeriodSeconds": 0,
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": 10001,
+                "runAsGroup": 10001,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "containers": [
+                {
+                    "name": "hog",
+                    "image": image,
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": command,
+                    "resources": {"requests": limits, "limits": limits},
+                    "securityContext": {
+                        "allowPrivilegeEscalation": False,
+                        "readOnlyRootFilesystem": True,
+                        "runAsNonRoot": True,
+                        "capabilities": {"drop": ["ALL"]},
+                    },
+                }
+            ],
+        },
+    }
+
+
+def start_hog(
+    kind: str,
+    *,
+    memory_limit: str = "64Mi",
+    cpu_limit: str = "250m",
+    allocate_mib: int = 256,
+    seconds: float = 30,
+    image_of: str = "backend",
+    configuration: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Start a memory hog (allocates `allocate_mib` under a `memory_limit`) or a CPU hog (burns
+    one core for `seconds` under a `cpu_limit`)."""
+    api_client = create_k8s_api_client(secrets)
+    namespace = target_of(configuration).namespace
+    image = _image(client.AppsV1Api(api_client), namespace, image_of)
+    if kind == "memory":
+        command = ["python", "-c", MEMORY_SCRIPT, str(allocate_mib)]
+    elif kind == "cpu":
+        command = ["python", "-c", CPU_SCRIPT, str(seconds)]
+    else:
+        raise ValueError(f"kind must be memory or cpu, not {kind!r}")
+    name = f"chaos-{kind}-hog-{tokens.token_hex(3)}"
+    fault_clock()
+    client.CoreV1Api(api_client).create_namespaced_pod(
+        namespace, hog_pod(name, image, command, cpu_limit, memory_limit)
+    )
+    return {"pod": name, "image": image, "events": [event(f"{kind} hog {name} created")]}
+
+
+def _hogs(api: client.CoreV1Api, namespace: str, kind: str) -> list[Any]:
+    return [
+        pod
+        for pod in api.list_namespaced_pod(namespace, label_selector=HOG_SELECTOR).items
+        if pod.metadata.name.startswith(f"chaos-{kind}-hog-")
+    ]
+
+
+def wait_hog(
+    kind: str,
+    criterion: str,
+    *,
+    timeout: float = 90,
+    configuration: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Fault proof: the memory hog's container terminated OOMKilled; the CPU hog is running."""
+    api = client.CoreV1Api(create_k8s_api_client(secrets))
+    namespace = target_of(configuration).namespace
+    started = time.time()
+    seen = "no hog pod"
+    reached: float | None = None
+    while time.time() - started < timeout:
+        for pod in _hogs(api, namespace, kind):
+            for status in pod.status.container_statuses or []:
+                terminated = status.state.terminated if status.state else None
+                if terminated is not None:
+                    seen = f"{pod.metadata.name} terminated {terminated.reason} ({terminated.exit_code})"
+                elif status.state and status.state.running:
+                    seen = f"{pod.metadata.name} running"
+            wanted = "OOMKilled" if kind == "memory" else "running"
+            if wanted in seen:
+                reached = time.time()
+        if reached:
+            break
+        time.sleep(0.5)
+    what = "memory hog OOM-killed at its limit" if kind == "memory" else "CPU hog running under its limit"
+    return outcome(
+        check(
+            criterion,
+            f"fault observed: {what}",
+            ok=reached is not None,
+            metric="time to observed",
+            value=round(reached - started, 2) if reached else None,
+            unit="s",
+            budget=f"within {timeout:.0f} s",
+            detail=seen,
+            fault=True,
+        ),
+        events=[event(what)] if reached else [],
+    )
+
+
+def delete_hogs(
+    configuration: Mapping[str, Any] | None = None, secrets: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    api = client.CoreV1Api(create_k8s_api_client(secrets))
+    namespace = target_of(configuration).namespace
+    names = [
+        pod.metadata.name for pod in api.list_namespaced_pod(namespace, label_selector=HOG_SELECTOR).items
+    ]
+    for name in names:
+        api.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
+    return {"deleted": names, "events": [event("hogs deleted")] if names else []}
