@@ -125,6 +125,87 @@ def api_routed_to_frontend(manifests: list[Manifest]) -> None:
                     path["backend"]["service"] = {"name": "frontend", "port": {"number": 3000}}
 
 
+def _backend_container(manifests: list[Manifest]) -> Manifest:
+    return _containers(next(_objects(manifests, "Deployment", "backend")))[0]
+
+
+def backend_ready_needs_mcp(manifests: list[Manifest]) -> None:
+    probe = "import urllib.request; urllib.request.urlopen('http://mcp-server:8080/health', timeout=1)"
+    _backend_container(manifests)["readinessProbe"] = {
+        "exec": {"command": ["python", "-c", probe]},
+        "periodSeconds": 5,
+        "timeoutSeconds": 3,
+        "failureThreshold": 2,
+    }
+
+
+def backend_fails_after_restart(manifests: list[Manifest]) -> None:
+    # /tmp is an emptyDir: it outlives a container restart, so the restarted container finds the
+    # mark of its first start and exits, as a service with a stale lock file would.
+    _backend_container(manifests)["command"] = [
+        "sh",
+        "-c",
+        "test -e /tmp/started && exit 1; touch /tmp/started; exec python -m taskflow_backend",
+    ]
+
+
+def backend_readiness_ignores_database(manifests: list[Manifest]) -> None:
+    _backend_container(manifests)["readinessProbe"]["httpGet"]["path"] = "/healthz"
+
+
+def backend_without_liveness(manifests: list[Manifest]) -> None:
+    _backend_container(manifests).pop("livenessProbe", None)
+
+
+def backend_rolls_all_at_once(manifests: list[Manifest]) -> None:
+    deployment = next(_objects(manifests, "Deployment", "backend"))
+    deployment["spec"]["strategy"] = {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": "100%", "maxSurge": 0},
+    }
+    manifests[:] = [
+        item
+        for item in manifests
+        if not (item["kind"] == "PodDisruptionBudget" and item["metadata"]["name"] == "backend")
+    ]
+
+
+def backend_single_replica(manifests: list[Manifest]) -> None:
+    for autoscaler in _objects(manifests, "HorizontalPodAutoscaler", "backend"):
+        autoscaler["spec"]["minReplicas"] = 1
+        autoscaler["spec"]["maxReplicas"] = 1
+
+
+def backend_cpu_starved(manifests: list[Manifest]) -> None:
+    resources = _backend_container(manifests)["resources"]
+    resources["limits"]["cpu"] = resources["requests"]["cpu"] = "100m"
+
+
+def chaos_sabotage(
+    name: str,
+    breaks: str,
+    experiment: str,
+    description: str,
+    *,
+    apply: Callable[[list[Manifest]], None],
+    check: str,
+    static: bool = False,
+) -> Sabotage:
+    """A sabotage a chaos experiment (scenarios/test_chaos.py) must catch: its own check fails,
+    and any other check of that experiment may fail with it (the same break, seen further on)."""
+    return Sabotage(
+        name,
+        breaks,
+        "test_chaos.py",
+        description,
+        apply,
+        check=f"{experiment}: {check}",
+        also=(f"{experiment}: *",),
+        select=("-k", f"test_experiment and {experiment} and not {experiment}-"),
+        static=static,
+    )
+
+
 SABOTAGES = {
     sabotage.name: sabotage
     for sabotage in (
@@ -218,6 +299,71 @@ SABOTAGES = {
             check="sign up, add, complete and delete a task, and chat, in Chromium through the ingress",
             also=("* through the ingress *",),
             static=False,
+        ),
+        chaos_sabotage(
+            "backend-ready-needs-mcp",
+            "EDGE-MCP",
+            "mcp-outage",
+            "backend readiness calls the MCP server, so an MCP outage takes the task API down with it",
+            apply=backend_ready_needs_mcp,
+            check="task list works during the fault",
+        ),
+        chaos_sabotage(
+            "database-on-emptydir-under-kill",
+            "SC-005",
+            "postgres-kill-under-writes",
+            "postgres keeps its data in an emptyDir, so killing its pod loses every acknowledged write",
+            apply=database_on_emptydir,
+            check="every acknowledged write is present with its last acknowledged value",
+        ),
+        chaos_sabotage(
+            "backend-fails-after-restart",
+            "EDGE-CRASH",
+            "crash-recreates-pod",
+            "a restarted backend container exits at once (a mark its first start left in /tmp)",
+            apply=backend_fails_after_restart,
+            check="restarted pod of app.kubernetes.io/name=backend ready again",
+        ),
+        chaos_sabotage(
+            "backend-readiness-ignores-database",
+            "FR-006",
+            "readiness-removes-unready-pod",
+            "backend readiness probes /healthz, which never looks at the database",
+            apply=backend_readiness_ignores_database,
+            check="fault observed: the cut pod out of Service backend's ready endpoints",
+        ),
+        chaos_sabotage(
+            "backend-without-liveness",
+            "FR-006",
+            "liveness-restarts-hung-container",
+            "backend container has no liveness probe, so a hung process is never restarted",
+            apply=backend_without_liveness,
+            check="container of app.kubernetes.io/name=backend restarted",
+            static=True,
+        ),
+        chaos_sabotage(
+            "backend-rolls-all-at-once",
+            "SC-005",
+            "rolling-update-under-writes",
+            "backend rolls with maxUnavailable 100 % and has no PodDisruptionBudget",
+            apply=backend_rolls_all_at_once,
+            check="requests failed through the ingress during the fault (deployments)",
+        ),
+        chaos_sabotage(
+            "backend-single-replica",
+            "SC-005",
+            "backend-kill-under-load",
+            "backend autoscaler keeps exactly one replica, so killing it is an outage",
+            apply=backend_single_replica,
+            check="requests failed through the ingress during the fault (load)",
+        ),
+        chaos_sabotage(
+            "backend-cpu-starved",
+            "EDGE-CONTENTION",
+            "memory-hog-is-contained",
+            "backend limited to 100m CPU, too little to keep its latency budget beside a busy neighbour",
+            apply=backend_cpu_starved,
+            check="p95 latency through the ingress during the fault (requests)",
         ),
     )
 }

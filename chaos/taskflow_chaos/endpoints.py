@@ -46,7 +46,7 @@ def wait_endpoint(
     pod_name = chosen_pod(role)
     started = time.time()
     since_fault = fault_clock()
-    what = f"{pod_name} {'back in' if ready else 'out of'} Service {service}'s ready endpoints"
+    what = f"the {role} pod {'back in' if ready else 'out of'} Service {service}'s ready endpoints"
     if pod_name is None:
         return outcome(
             check(
@@ -81,9 +81,11 @@ def wait_endpoint(
             value=seconds,
             unit="s",
             budget=f"<= {budget_seconds:.0f} s",
-            detail=f"last endpoint state: {state}" if seconds is None else "",
+            detail=f"pod {pod_name}" + (f"; last endpoint state: {state}" if seconds is None else ""),
             fault=not ready,
         ),
-        events=[event(what)] if reached else [],
+        events=[event(f"{pod_name} {'back in' if ready else 'out of'} {service} endpoints")]
+        if reached
+        else [],
         seconds=seconds,
     )

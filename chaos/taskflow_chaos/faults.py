@@ -1,10 +1,12 @@
 """Faults chaostoolkit-kubernetes has no action for, all done through `exec` so they work under the
 namespace's restricted Pod Security profile (no privileges, no capabilities, no extra containers):
 
-- crash: SIGINT to the container's main process. It is PID 1 of the container's PID namespace,
-  which ignores every signal it has no handler for (SIGKILL and SIGSTOP included, when sent from
-  inside); uvicorn handles SIGINT, shuts down, then re-raises it, and Python exits 130 — a real
-  non-zero exit the kubelet must restart.
+- crash: the container's main process is PID 1 of its PID namespace, which ignores every signal it
+  has no handler for (SIGKILL included, when sent from inside), and uvicorn turns SIGINT/SIGTERM
+  into a clean exit 0. But a traced process ignores no signal: a helper ptrace-seizes PID 1, sends
+  it SIGUSR1 (which stops it for the tracer) and resumes it with SIGKILL injected — a signal even
+  a namespace's init cannot refuse. The container dies with exit code 137, as from a segfault or
+  an OOM kill, and the kubelet must restart it.
 - hang: a helper process in the container ptrace-seizes every thread of PID 1 and interrupts it
   (PTRACE_SEIZE + PTRACE_INTERRUPT send no signal, so PID 1's signal rules do not apply; same
   UID, no capability needed). The process is frozen, not dead: only the liveness probe can notice.
@@ -22,12 +24,24 @@ from chaosk8s.pod.actions import exec_in_pods
 
 from taskflow_chaos.checks import check, outcome
 from taskflow_chaos.clock import event, fault_clock
-from taskflow_chaos.pods import core
+from taskflow_chaos.pods import core, pod_states, remembered
 from taskflow_chaos.target import target_of
 
 HBA_MARKER = "taskflow-chaos"
 
-CRASH_SCRIPT = "import os, signal; os.kill(1, signal.SIGINT); print('SIGINT sent to PID 1')"
+CRASH_SCRIPT = r"""
+import ctypes, os, signal
+PTRACE_SEIZE, PTRACE_CONT, WALL, SYS_TGKILL = 0x4206, 7, 0x40000000, 234
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.ptrace(PTRACE_SEIZE, 1, 0, 0) != 0:
+    raise SystemExit(f"ptrace seize of PID 1 failed: errno {ctypes.get_errno()}")
+libc.syscall(SYS_TGKILL, 1, 1, signal.SIGUSR1)
+_, status = os.waitpid(1, WALL)
+if not os.WIFSTOPPED(status):
+    raise SystemExit(f"PID 1 did not stop: status {status}")
+print(f"PID 1 stopped by signal {os.WSTOPSIG(status)}; resuming it with SIGKILL", flush=True)
+libc.ptrace(PTRACE_CONT, 1, 0, signal.SIGKILL)
+"""
 
 # Forks a tracer that outlives the exec session; the parent reports whether the seize worked.
 HANG_SCRIPT = r"""
@@ -102,11 +116,14 @@ def crash_main_process(
     namespace = target_of(configuration).namespace
     pod = _first_ready_pod(label_selector, namespace, secrets)
     fault_clock()
-    result = _exec(pod.metadata.name, container, ["python", "-c", CRASH_SCRIPT], namespace, secrets)
+    try:
+        result: Any = _exec(pod.metadata.name, container, ["python", "-c", CRASH_SCRIPT], namespace, secrets)
+    except Exception as error:  # the exec may die with the container it crashed
+        result = f"exec ended with the container: {type(error).__name__}: {error}"
     return {
         "pod": pod.metadata.name,
         "exec": result,
-        "events": [event(f"SIGINT to PID 1 of {pod.metadata.name}")],
+        "events": [event(f"PID 1 of {pod.metadata.name} killed")],
     }
 
 
@@ -220,13 +237,34 @@ def wait_local_endpoint_fails(
     return outcome(
         check(
             criterion,
-            f"fault observed: {url} inside {pod_name} no longer answers 200",
+            f"fault observed: {url} inside the {role} pod no longer answers 200",
             ok=failed_at is not None,
             metric="answer",
             value=answer,
             budget="not 200",
-            detail=f"{round(failed_at - started, 2)} s after the fault" if failed_at else "",
+            detail=f"pod {pod_name}"
+            + (f", {round(failed_at - started, 2)} s after the fault" if failed_at else ""),
             fault=True,
         ),
         events=[event(f"{url} in {pod_name}: {answer}")] if failed_at else [],
     )
+
+
+def delete_pod_if_still_hung(
+    label_selector: str,
+    configuration: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Rollback of the hang: a frozen pod nobody restarted (no liveness probe) is deleted."""
+    pod_name = _chosen.get("hung")
+    if pod_name is None:
+        return {"deleted": None}
+    namespace = target_of(configuration).namespace
+    before = {state.name: state.restarts for state in remembered(label_selector).values()}
+    now = {
+        state.name: state.restarts for state in pod_states(core(secrets), namespace, label_selector).values()
+    }
+    if pod_name in now and now[pod_name] <= before.get(pod_name, 0):
+        core(secrets).delete_namespaced_pod(pod_name, namespace, grace_period_seconds=0)
+        return {"deleted": pod_name, "events": [event(f"still-frozen {pod_name} deleted")]}
+    return {"deleted": None}
