@@ -139,13 +139,16 @@ def stop_traffic(
     max_failed: int = -1,
     max_gap_seconds: float = 0,
     quiet_between: Sequence[str] = (),
+    settle_seconds: float = 2.0,
     max_p95_ms: float = 0,
     configuration: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Stop the named traffic (nothing to do if it is not running) and check it, when a criterion
     is given, against: at most `max_failed` failed requests (-1: not checked), never longer than
     `max_gap_seconds` without a successful answer (0: not checked), and no failure between the
-    two named marks of `quiet_between` (e.g. while readiness had the pod out), and a p95 latency
+    two named marks of `quiet_between` (e.g. while readiness had the pod out; the window opens
+    `settle_seconds` after the first mark, the time the ingress controller takes to act on an
+    EndpointSlice change), and a p95 latency
     of answered requests of at most `max_p95_ms` (0: not checked)."""
     traffic = _running.pop(name, None)
     if traffic is None:
@@ -183,11 +186,13 @@ def stop_traffic(
         )
     if criterion and quiet_between:
         start, end = (marked(mark_name) for mark_name in quiet_between)
+        start = start + settle_seconds if start is not None else None
         window = failures_between(traffic.samples, start, end) if start else []
         checks.append(
             check(
                 criterion,
-                f"no request failed between {quiet_between[0]} and {quiet_between[1]} ({name})",
+                f"no request failed from {settle_seconds:g} s after {quiet_between[0]}"
+                f" to {quiet_between[1]} ({name})",
                 ok=start is not None and not window,
                 metric="failed requests",
                 value=len(window) if start else None,
