@@ -94,7 +94,7 @@ def timeline_svg(outcome: ExperimentOutcome, samples: Sequence[dict[str, Any]]) 
     for sample in bad:
         second = int(sample["at"] - origin)
         per_second[second] = per_second.get(second, 0) + 1
-    failures.bar(list(per_second), list(per_second.values()), width=1.0, color="#c23b22")
+    failures.bar(list(per_second), list(per_second.values()), width=1.0, align="edge", color="#c23b22")
     failures.set_ylabel("failed/s")
     failures.set_xlabel("seconds since the experiment started (shaded: actions; dashed: observed events)")
     figure.tight_layout()
