@@ -22,12 +22,12 @@ HOG_NAME_LABEL = "app.kubernetes.io/name"
 HOG_NAME = "chaos-hog"
 HOG_SELECTOR = f"{HOG_NAME_LABEL}={HOG_NAME}"
 
-# Touch every page so the memory is really charged to the cgroup, 16 MiB at a time.
+# Write every page, 16 MiB at a time, so the memory is really charged to the cgroup.
 MEMORY_SCRIPT = """
 import sys, time
 chunks, target = [], int(sys.argv[1]) * 1024 * 1024
 while len(chunks) * 16 * 1024 * 1024 < target:
-    chunks.append(bytearray(16 * 1024 * 1024))
+    chunks.append(b"x" * (16 * 1024 * 1024))  # written, so really charged (bytearray() maps zero pages)
     print(f"holding {len(chunks) * 16} MiB", flush=True)
 time.sleep(600)
 """
