@@ -145,10 +145,15 @@ def run_experiment(
             stderr=subprocess.STDOUT,
         )
         try:
-            _wait(process, timeout)
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # SIGTERM makes chaostoolkit interrupt the method and still play the rollbacks.
+            process.send_signal(signal.SIGTERM)
+            _let_finish(process)
         except BaseException:
-            # Ctrl-C reached the child too; either way let it finish its rollbacks.
-            _interrupt(process)
+            # Ctrl-C reached the child too (same process group): a second signal would cut its
+            # rollbacks short, so only wait for them.
+            _let_finish(process)
             raise
     outcome = read_journal(name, criteria, journal, output_dir / "console.log")
     outcome.output_dir = output_dir
@@ -156,18 +161,7 @@ def run_experiment(
     return outcome
 
 
-def _wait(process: subprocess.Popen[bytes], timeout: float) -> None:
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _interrupt(process)
-
-
-def _interrupt(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM makes chaostoolkit interrupt the method and still play the rollbacks."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
+def _let_finish(process: subprocess.Popen[bytes]) -> None:
     try:
         process.wait(timeout=INTERRUPT_GRACE_SECONDS)
     except subprocess.TimeoutExpired:
