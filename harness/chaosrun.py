@@ -99,11 +99,12 @@ def experiment_names() -> list[str]:
     return sorted(path.stem for path in EXPERIMENTS_DIR.glob("*.yaml"))
 
 
-def experiment_criteria(name: str) -> tuple[str, ...]:
+def experiment_criteria(name_or_path: str | Path) -> tuple[str, ...]:
     """The criteria an experiment is evidence for: its `tags`."""
     import yaml  # noqa: PLC0415
 
-    loaded = yaml.safe_load(experiment_path(name).read_text(encoding="utf-8"))
+    path = name_or_path if isinstance(name_or_path, Path) else experiment_path(name_or_path)
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     return tuple(str(tag) for tag in loaded.get("tags", []))
 
 
@@ -113,11 +114,13 @@ def chaos_command() -> Path | None:
 
 
 def run_experiment(
-    name: str, target: ChaosTarget, output_dir: Path, timeout: float = 600
+    name: str, target: ChaosTarget, output_dir: Path, timeout: float = 600, experiment: Path | None = None
 ) -> ExperimentOutcome:
-    """`chaos run` the experiment into output_dir (journal.json, chaos.log, console.log)."""
+    """`chaos run` chaos/<name>.yaml (or `experiment`) into output_dir (journal.json, chaos.log,
+    console.log)."""
     command = chaos_command()
-    criteria = experiment_criteria(name)
+    experiment = experiment or experiment_path(name)
+    criteria = experiment_criteria(experiment)
     output_dir.mkdir(parents=True, exist_ok=True)
     if command is None:
         return failed_to_run(
@@ -138,7 +141,7 @@ def run_experiment(
                 str(journal),
                 "--rollback-strategy",
                 "always",
-                str(experiment_path(name)),
+                str(experiment),
             ],
             env={**os.environ, **target.environment(output_dir)},
             stdout=console,

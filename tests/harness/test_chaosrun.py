@@ -163,3 +163,24 @@ def test_experiment_that_cannot_reach_a_cluster_fails_before_injecting(tmp_path:
     assert {activity.kind for activity in outcome.activities} <= {"steady-state", "rollback"}, "method ran"
     assert any("steady state not met before the fault" in c.detail for c in outcome.checks)
     assert (tmp_path / "out" / "journal.json").is_file()
+
+
+@pytest.mark.skipif(chaos_command() is None, reason="chaostoolkit not installed in this environment")
+def test_an_experiment_that_overstays_is_interrupted_and_still_rolls_back(tmp_path: Path) -> None:
+    """Real `chaos run`: the method hangs, the timeout sends SIGTERM, the rollback still runs."""
+    rolled_back = tmp_path / "rolled-back"
+    undo = f"{{type: process, path: touch, arguments: '{rolled_back}'}}"
+    experiment = tmp_path / "hang.yaml"
+    experiment.write_text(
+        "version: 1.0.0\ntitle: hang\ndescription: d\ntags: [EDGE-CRASH]\n"
+        "runtime: {rollbacks: {strategy: always}}\n"
+        "method:\n"
+        "  - {type: action, name: hang, provider: {type: process, path: sleep, arguments: '60'}}\n"
+        "rollbacks:\n"
+        f"  - {{type: action, name: undo, provider: {undo}}}\n"
+    )
+    target = ChaosTarget("nowhere", tmp_path / "no-kubeconfig", "127.0.0.1", 9)
+    outcome = run_experiment("hang", target, tmp_path / "out", timeout=8, experiment=experiment)
+    assert rolled_back.exists(), (tmp_path / "out" / "console.log").read_text()[-2000:]
+    assert outcome.status == "interrupted"
+    assert any("experiment interrupted" in check.detail for check in outcome.checks if not check.ok)
