@@ -243,6 +243,28 @@ def stop_traffic(
     )
 
 
+PAGE = 500
+LEDGER_CHECK = "every acknowledged write is present with its last acknowledged value"
+
+
+def read_all_tasks(traffic: Traffic, timeout: float) -> tuple[list[dict[str, Any]] | None, str]:
+    """Every task of the traffic's user, page by page; retried until the API answers."""
+    deadline = time.monotonic() + timeout
+    tasks: list[dict[str, Any]] = []
+    while True:
+        path = f"/api/{traffic.user.user_id}/tasks?limit={PAGE}&offset={len(tasks)}"
+        reply = traffic.api.request("GET", path, token=traffic.user.token)
+        page = reply.json()
+        if reply.status == 200 and isinstance(page, list):
+            tasks.extend(page)
+            if len(page) < PAGE:
+                return tasks, ""
+            continue
+        if time.monotonic() > deadline:
+            return None, reply.describe()
+        time.sleep(1)
+
+
 def verify_ledger(
     name: str = "traffic",
     criterion: str = "SC-005",
@@ -255,7 +277,7 @@ def verify_ledger(
         return outcome(
             check(
                 criterion,
-                "acknowledged writes present",
+                LEDGER_CHECK,
                 ok=False,
                 metric="ledger",
                 value="none",
@@ -263,25 +285,19 @@ def verify_ledger(
                 detail=f"no traffic named {name!r} ran in this experiment",
             )
         )
-    deadline = time.monotonic() + timeout
-    while True:
-        reply = traffic.api.request("GET", f"/api/{traffic.user.user_id}/tasks", token=traffic.user.token)
-        listed = reply.json()
-        if reply.status == 200 and isinstance(listed, list):
-            break
-        if time.monotonic() > deadline:
-            return outcome(
-                check(
-                    criterion,
-                    "acknowledged writes present",
-                    ok=False,
-                    metric="task list",
-                    value=reply.describe(),
-                    budget="HTTP 200",
-                    detail=f"could not read tasks back in {timeout:.0f} s",
-                )
+    listed, problem = read_all_tasks(traffic, timeout)
+    if listed is None:
+        return outcome(
+            check(
+                criterion,
+                LEDGER_CHECK,
+                ok=False,
+                metric="task list",
+                value=problem,
+                budget="HTTP 200",
+                detail=f"could not read tasks back in {timeout:.0f} s",
             )
-        time.sleep(1)
+        )
     found = {int(task["id"]): str(task["title"]) for task in listed}
     result = compare(traffic.ledger, found)
     detail = (
@@ -294,7 +310,7 @@ def verify_ledger(
     return outcome(
         check(
             criterion,
-            "every acknowledged write is present with its last acknowledged value",
+            LEDGER_CHECK,
             ok=result.lost == 0 and result.acknowledged_tasks > 0,
             metric="tasks with their last acknowledged value",
             value=result.found_with_last_value,
