@@ -47,6 +47,7 @@ def wait_endpoint(
     started = time.time()
     since_fault = fault_clock()
     what = f"the {role} pod {'back in' if ready else 'out of'} Service {service}'s ready endpoints"
+    what = what if ready else f"fault observed: {what}"
     if pod_name is None:
         return outcome(
             check(
@@ -75,7 +76,7 @@ def wait_endpoint(
     return outcome(
         check(
             criterion,
-            what if ready else f"fault observed: {what}",
+            what,
             ok=seconds is not None and seconds <= budget_seconds,
             metric="time from " + ("dependency restored" if ready else "fault"),
             value=seconds,
