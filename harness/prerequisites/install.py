@@ -104,6 +104,14 @@ class Prerequisites:
             print(f"prerequisites: {error}; removing the provisioner anyway", file=sys.stderr)
         for manifest in sorted(self.applied, key=_removal_rank):
             _delete(self.kube, manifest)
+        # gone, not just deleting: a controller on host ports or the node's network must have
+        # let go of them before anything else (the embedded cluster's own add-ons) binds them
+        for namespace in [m["metadata"]["name"] for m in self.applied if m["kind"] == "Namespace"]:
+            wait_until(
+                f"namespace {namespace} to be gone",
+                lambda namespace=namespace: _namespace_present(self.kube, namespace),  # type: ignore[misc]
+                timeout=INSTALL_TIMEOUT_SECONDS,
+            )
         print(f"prerequisites: removed {', '.join(self.installed())}", file=sys.stderr)
 
 
@@ -313,6 +321,16 @@ def _delete(kube: Kube, manifest: dict[str, Any]) -> None:
     except Exception as error:  # the dynamic client raises its own NotFoundError
         if "NotFound" not in type(error).__name__:
             raise
+
+
+def _namespace_present(kube: Kube, namespace: str) -> str | None:
+    try:
+        found = kube.core.read_namespace(namespace)
+    except client.ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+    return f"{namespace} is {found.status.phase if found.status else 'present'}"
 
 
 def _wait_for_volumes_released(kube: Kube, timeout: float = 120) -> None:
