@@ -251,7 +251,12 @@ def _install(
     rest = [o for o in objects if o["kind"] != "APIService"]
     print(f"prerequisites: installing {', '.join(p.name for p in missing)}", file=sys.stderr)
     prerequisites.applied = rest + api_services
-    kube.apply_all(rest)
+    # who may do what before the controllers that need it start (apply_all ranks only app kinds)
+    first = [
+        o for o in rest if o["kind"] in ("Namespace", "ClusterRole", "ClusterRoleBinding", "IngressClass")
+    ]
+    kube.apply_all(first)
+    kube.apply_all([o for o in rest if o not in first])
     for deployment in [o for o in rest if o["kind"] == "Deployment"]:
         wait_for_deployment(kube, deployment)
     kube.apply_all(api_services)
