@@ -69,7 +69,13 @@ class Api:
     def request(
         self, method: str, path: str, body: Any = None, token: str = "", timeout: float = 10.0
     ) -> Reply:
-        connection = _Pinned(self.target, self._tls, timeout)
+        connection: http.client.HTTPConnection
+        if self.target.scheme == "http":
+            connection = http.client.HTTPConnection(
+                self.target.ingress_address, self.target.ingress_port, timeout=timeout
+            )
+        else:
+            connection = _Pinned(self.target, self._tls, timeout)
         headers = {"content-type": "application/json"} if body is not None else {}
         if token:
             headers["authorization"] = f"Bearer {token}"

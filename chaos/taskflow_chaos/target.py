@@ -22,6 +22,8 @@ class Target:
     insecure: bool
     output_dir: Path
     """Where activities write what a journal cannot hold (traffic samples)."""
+    scheme: str = "https"
+    """http only to talk to a backend directly (tests); the ingress serves https."""
 
 
 def _flag(value: Any) -> bool:
@@ -38,4 +40,5 @@ def target_of(configuration: Mapping[str, Any] | None) -> Target:
         ca_file=str(configured.get("ingress_ca_file") or ""),
         insecure=_flag(configured.get("ingress_insecure", "false")),
         output_dir=Path(str(configured.get("output_dir") or os.getcwd())),
+        scheme=str(configured.get("ingress_scheme") or "https"),
     )

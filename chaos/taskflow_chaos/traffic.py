@@ -91,6 +91,11 @@ _running: dict[str, Traffic] = {}
 _stopped: dict[str, Traffic] = {}
 
 
+def traffic_named(name: str) -> Traffic | None:
+    """The traffic of that name in this process, running or stopped."""
+    return _stopped.get(name) or _running.get(name)
+
+
 def start_traffic(
     name: str = "traffic", writers: int = 2, readers: int = 1, configuration: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -272,7 +277,7 @@ def verify_ledger(
     configuration: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Read every task of the traffic's user back; each acknowledged write must be there, last value."""
-    traffic = _stopped.get(name) or _running.get(name)
+    traffic = traffic_named(name)
     if traffic is None:
         return outcome(
             check(
