@@ -9,6 +9,7 @@ from typing import Any
 from chaosk8s import create_k8s_api_client
 from kubernetes import client
 
+from taskflow_chaos.api import Api, User
 from taskflow_chaos.checks import check, outcome
 from taskflow_chaos.clock import event, fault_clock
 from taskflow_chaos.target import target_of
@@ -58,9 +59,14 @@ def chat_degrades_cleanly(
     secrets: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """With MCP away: chat answers 503 with Retry-After, within the budget the MCP timeouts give."""
-    timeouts = mcp_timeouts(configuration, secrets)
-    budget = chat_unavailable_budget(timeouts)
     api, user = api_and_user(configuration)
+    return chat_unavailable_checks(api, user, mcp_timeouts(configuration, secrets), criterion)
+
+
+def chat_unavailable_checks(
+    api: Api, user: User, timeouts: Mapping[str, float], criterion: str
+) -> dict[str, Any]:
+    budget = chat_unavailable_budget(timeouts)
     reply = api.request(
         "POST", f"/api/{user.user_id}/chat", {"message": CHAT_MESSAGE}, user.token, timeout=60
     )

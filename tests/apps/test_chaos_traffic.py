@@ -4,11 +4,14 @@ plain HTTP on loopback instead of the ingress): they measure, and they catch a l
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from app_processes import AppProcess
-from taskflow_chaos.service import task_endpoints_work
+from taskflow_chaos.api import Api
+from taskflow_chaos.service import chat_unavailable_checks, task_endpoints_work
+from taskflow_chaos.target import target_of
 from taskflow_chaos.traffic import start_traffic, stop_traffic, traffic_named, verify_ledger
 from taskflow_chaos.users import api_and_user
 
@@ -65,3 +68,16 @@ def test_every_task_endpoint_is_checked(backend_server: AppProcess, tmp_path: Pa
         f"task {op} works during the fault" for op in ("list", "create", "update", "complete", "delete")
     ]
     assert all(check["ok"] for check in result["checks"]), result["checks"]
+
+
+def test_chat_check_passes_when_mcp_is_down_and_fails_when_it_answers(
+    start_backend: Callable[..., AppProcess], backend_server: AppProcess, database_url: str, tmp_path: Path
+) -> None:
+    timeouts = {"MCP_CONNECT_TIMEOUT_SECONDS": 1.0, "MCP_TIMEOUT_SECONDS": 3.0}
+    down = start_backend(database_url, "http://127.0.0.1:9/mcp", MCP_TIMEOUT_SECONDS="3")
+    api = Api(target_of(direct(down, tmp_path)))
+    checks = chat_unavailable_checks(api, api.sign_up(), timeouts, "EDGE-MCP")["checks"]
+    assert [check["ok"] for check in checks] == [True, True], checks
+    api = Api(target_of(direct(backend_server, tmp_path)))
+    checks = chat_unavailable_checks(api, api.sign_up(), timeouts, "EDGE-MCP")["checks"]
+    assert not checks[0]["ok"] and checks[0]["value"].startswith("200"), checks
