@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import ClusterError
@@ -80,9 +81,30 @@ def ensure_root(root: str) -> list[str]:
     return created
 
 
-def remove_tree(root: str, created: list[str]) -> list[str]:
+def path_dirs(root: str) -> list[str]:
+    """The dirs of `root` and its ancestors in every v1 hierarchy (what ensure_root may create)."""
+    parts = [p for p in root.split("/") if p]
+    return [
+        str(CGROUP_FS / ctrl / "/".join(parts[:i]))
+        for ctrl in controllers()
+        for i in range(1, len(parts) + 1)
+    ]
+
+
+def existing_dirs(root: str) -> list[str]:
+    return [d for d in path_dirs(root) if Path(d).is_dir()]
+
+
+def remove_recorded(root: str, existing: list[str]) -> list[str]:
+    """Undo `ensure_root` and everything the kubelet made below it; dirs that existed before stay."""
+    created = [d for d in path_dirs(root) if d not in set(existing)]
+    return remove_tree(root, created, keep=existing)
+
+
+def remove_tree(root: str, created: list[str], keep: Sequence[str] = ()) -> list[str]:
     """rmdir everything below `root` (deepest first) and the dirs `up` created; returns leftovers."""
     leftovers: list[str] = []
+    kept = set(keep)
     # runc mirrors v1 cgroups into the unified (cgroup2) hierarchy of a hybrid host
     for ctrl in [*controllers(), "unified"]:
         top = CGROUP_FS / ctrl / root.lstrip("/")
@@ -90,7 +112,8 @@ def remove_tree(root: str, created: list[str]) -> list[str]:
             continue
         dirs = sorted((Path(d) for d, _, _ in os.walk(top)), key=lambda p: -len(p.parts))
         for directory in dirs:
-            _rmdir(directory, leftovers)
+            if str(directory) not in kept:
+                _rmdir(directory, leftovers)
     for made in sorted(created, key=lambda p: -len(Path(p).parts)):
         if Path(made).is_dir():
             _rmdir(Path(made), leftovers)

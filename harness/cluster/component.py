@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ClusterError
+from .files import write_atomic
 from .paths import Layout
 
 # A readiness check returns None when ready, else a short reason it is not (shown on timeout).
@@ -39,13 +41,36 @@ class Component:
     fix_hint: str = ""
 
 
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+def boot_id() -> str:
+    try:
+        return BOOT_ID.read_text().strip()
+    except OSError:
+        return ""
+
+
 @dataclass(frozen=True)
 class PidRecord:
+    """Who a pid file means: pid, start ticks, boot id and executable together name one process
+    (a reused pid, a reboot or another program with the same pid never match)."""
+
     pid: int
-    start_ticks: int  # /proc/<pid>/stat field 22; guards against a reused PID
+    start_ticks: int  # /proc/<pid>/stat field 22
+    boot: str = ""
+    exe: str = ""
 
     def alive(self) -> bool:
-        return _start_ticks(self.pid) == self.start_ticks
+        if self.boot and self.boot != boot_id():
+            return False
+        if _start_ticks(self.pid) != self.start_ticks:
+            return False
+        return not self.exe or _exe(self.pid) in (self.exe, "")
+
+    def line(self) -> str:
+        # the first two fields stay "pid ticks": older versions read only those
+        return f"{self.pid} {self.start_ticks} {self.boot or '-'} {self.exe or '-'}\n"
 
 
 def _start_ticks(pid: int) -> int | None:
@@ -60,6 +85,14 @@ def _start_ticks(pid: int) -> int | None:
     return int(rest[19])
 
 
+def _exe(pid: int) -> str:
+    """The executable's path ("" when unreadable); a rebuilt binary shows as ' (deleted)'."""
+    try:
+        return os.readlink(f"/proc/{pid}/exe").removesuffix(" (deleted)")
+    except OSError:
+        return ""
+
+
 def process_running(pid: int) -> bool:
     """True while `pid` exists and is not a zombie (an exited child not yet reaped by its parent)."""
     return _start_ticks(pid) is not None
@@ -68,15 +101,38 @@ def process_running(pid: int) -> bool:
 def read_pid(layout: Layout, name: str) -> PidRecord | None:
     path = layout.pidfile(name)
     try:
-        pid_s, ticks_s = path.read_text().split()[:2]
-        return PidRecord(int(pid_s), int(ticks_s))
-    except (OSError, ValueError):
+        fields = path.read_text().split()
+        pid, ticks = int(fields[0]), int(fields[1])
+    except (OSError, ValueError, IndexError):
         return None
+    boot = fields[2] if len(fields) > 2 and fields[2] != "-" else ""
+    exe = fields[3] if len(fields) > 3 and fields[3] != "-" else ""
+    return PidRecord(pid, ticks, boot, exe)
 
 
 def running(layout: Layout, name: str) -> PidRecord | None:
     rec = read_pid(layout, name)
     return rec if rec is not None and rec.alive() else None
+
+
+def orphans(argv: Sequence[str], known: set[int]) -> list[PidRecord]:
+    """Processes running exactly `argv` (a start a kill interrupted before its pid file was written)."""
+    want = ("\0".join(argv) + "\0").encode()
+    found: list[PidRecord] = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) in known:
+            continue
+        try:
+            if (proc / "cmdline").read_bytes() != want:
+                continue
+        except OSError:
+            continue
+        pid = int(proc.name)
+        ticks = _start_ticks(pid)
+        exe = os.path.realpath(argv[0])
+        if ticks is not None and _exe(pid) == exe:
+            found.append(PidRecord(pid, ticks, boot_id(), exe))
+    return found
 
 
 def recorded_names(layout: Layout) -> list[str]:
@@ -119,8 +175,9 @@ def start(layout: Layout, comp: Component) -> PidRecord:
             comp.fix_hint or "read the log above",
             log=log_path,
         )
-    rec = PidRecord(proc.pid, ticks)
-    layout.pidfile(comp.name).write_text(f"{rec.pid} {rec.start_ticks}\n")
+    # the program it execs, not /proc/<pid>/exe: right after fork that is still Python
+    rec = PidRecord(proc.pid, ticks, boot_id(), os.path.realpath(comp.argv[0]))
+    write_atomic(layout.pidfile(comp.name), rec.line().encode())
     # Keep a Popen reference so an early exit is reaped (not a zombie) while we wait.
     _children[comp.name] = proc
     return rec
@@ -159,32 +216,76 @@ def wait_ready(layout: Layout, comp: Component) -> None:
 
 
 def stop(layout: Layout, name: str, timeout: float = 15.0) -> bool:
-    """SIGTERM then SIGKILL the recorded PID of `name`; True when something was stopped."""
+    """SIGTERM then SIGKILL the recorded process of `name`; True when something was stopped."""
     rec = read_pid(layout, name)
-    stopped = False
-    if rec is not None and rec.alive():
-        stopped = True
-        _signal(rec.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while rec.alive() and time.monotonic() < deadline:
-            _reap(name)
-            time.sleep(0.1)
-        if rec.alive():
-            print(f"[down] {name} ignored SIGTERM for {timeout:.0f}s; SIGKILL", file=sys.stderr)
-            _signal(rec.pid, signal.SIGKILL)
-            while rec.alive():
-                _reap(name)
-                time.sleep(0.05)
+    stopped = rec is not None and terminate(rec, name, timeout)
     child = _children.pop(name, None)
     if child is not None:
-        child.wait()  # started by this process: reap it, leave no zombie
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=5)  # started by this process: reap it, leave no zombie
     layout.pidfile(name).unlink(missing_ok=True)
     return stopped
 
 
-def _signal(pid: int, sig: signal.Signals) -> None:
+KILL_WAIT = 10.0
+
+
+def terminate(rec: PidRecord, name: str, timeout: float = 15.0) -> bool:
+    """Stop exactly the process `rec` names; True if it was running. Signals go through a pidfd
+    opened and then verified, so a pid reused meanwhile can never get them."""
+    pidfd = _pidfd(rec)
+    if pidfd is None and not rec.alive():
+        return False
+    try:
+        _send(rec, pidfd, signal.SIGTERM)
+        if not _wait_gone(rec, pidfd, name, timeout):
+            print(f"[down] {name} ignored SIGTERM for {timeout:.0f}s; SIGKILL", file=sys.stderr)
+            _send(rec, pidfd, signal.SIGKILL)
+            if not _wait_gone(rec, pidfd, name, KILL_WAIT):
+                raise ClusterError(
+                    f"{name} (pid {rec.pid}) still runs {KILL_WAIT:.0f}s after SIGKILL (stuck in the kernel)",
+                    f"look at /proc/{rec.pid}/stack and wchan; run `down` again once it has gone",
+                )
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+    return True
+
+
+def _pidfd(rec: PidRecord) -> int | None:
+    try:
+        fd = os.pidfd_open(rec.pid)
+    except (OSError, AttributeError):  # gone, or a kernel before 5.3
+        return None
+    if rec.alive():
+        return fd  # verified after opening: the fd refers to this very process
+    os.close(fd)
+    return None
+
+
+def _send(rec: PidRecord, pidfd: int | None, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, sig)
+        if pidfd is not None:
+            signal.pidfd_send_signal(pidfd, sig)
+        elif rec.alive():
+            os.kill(rec.pid, sig)
+
+
+def _wait_gone(rec: PidRecord, pidfd: int | None, name: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    poller = select.poll()
+    if pidfd is not None:
+        poller.register(pidfd, select.POLLIN)  # readable once the process has exited
+    while rec.alive():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        _reap(name)
+        if pidfd is not None:
+            poller.poll(min(left, 0.1) * 1000)
+        else:
+            time.sleep(min(left, 0.05))
+    return True
 
 
 def _reap(name: str) -> None:

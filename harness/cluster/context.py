@@ -13,7 +13,9 @@ from typing import Any
 
 from . import component
 from .errors import ClusterError
+from .files import write_atomic
 from .images import import_image
+from .journal import Journal
 from .paths import Layout
 from .settings import NETWORK, Network
 
@@ -31,9 +33,23 @@ class Context:
         print(f"[{elapsed:5.1f}s] {msg}", file=sys.stderr, flush=True)
 
     # processes
+    @property
+    def journal(self) -> Journal:
+        return Journal(self.layout.journal)
+
     def start(self, comp: component.Component) -> None:
-        """Start a host-process component (no-op if it runs) and wait until it is ready."""
+        """Start a host-process component (no-op if it runs with the same command line) and wait
+        until it is ready. Its command line is recorded first: `down` finds it even when a kill
+        came between the start and the pid file."""
+        entry_id = f"process:{comp.name}"
+        recorded = self.journal.get(entry_id)
         already = component.running(self.layout, comp.name) is not None
+        if already and recorded is not None and recorded.get("argv") != list(comp.argv):
+            self.say(f"{comp.name}: command line changed; restarting it")
+            component.stop(self.layout, comp.name, timeout=comp.stop_timeout)
+            already = False
+        self.journal.intend(entry_id, "process", name=comp.name, argv=list(comp.argv))
+        self.journal.update(entry_id, argv=list(comp.argv))
         rec = component.start(self.layout, comp)
         if not already:
             _append_order(self.layout, comp.name)
@@ -80,7 +96,7 @@ class Context:
     def record(self, key: str, value: Any) -> None:
         data = load_manifest(self.layout)
         data[key] = value
-        self.layout.manifest.write_text(json.dumps(data, indent=2, sort_keys=True))
+        write_atomic(self.layout.manifest, json.dumps(data, indent=2, sort_keys=True).encode())
 
     def recorded(self, key: str, default: Any = None) -> Any:
         return load_manifest(self.layout).get(key, default)
@@ -102,7 +118,7 @@ def _append_order(layout: Layout, name: str) -> None:
     names = start_order(layout)
     if name not in names:
         names.append(name)
-        _order_file(layout).write_text("\n".join(names) + "\n")
+        write_atomic(_order_file(layout), ("\n".join(names) + "\n").encode())
 
 
 def start_order(layout: Layout) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from . import build, cgroups, component, configs, deps, network, pki, preflight
+from . import build, cgroups, component, configs, deps, hoststate, network, pki, preflight
 from . import core_components as cc
 from .actions import Action
 from .context import Context
@@ -15,7 +15,19 @@ from .settings import PAUSE_IMAGE
 def _preflight(ctx: Context) -> None:
     preflight.require_root()
     preflight.require_kernel()
-    preflight.require_free_ports(ctx.layout, ctx.net)
+    preflight.require_no_conflicts(ctx.layout, ctx.net)
+
+
+def _state(ctx: Context) -> None:
+    """The state dir with the journal in it, then the baselines `down` compares against."""
+    hoststate.create_state_dir(ctx.layout)
+    hoststate.record_baselines(ctx.journal, ctx.layout)
+
+
+def _guard(ctx: Context) -> None:
+    # first change of all: nothing of the cluster can leave the machine before it is in place
+    ctx.journal.intend("guard", "guard", chains=[c.name for c in network.guard_chains(ctx.net)])
+    network.ensure_guard(ctx.net)
 
 
 def _deps(ctx: Context) -> None:
@@ -27,7 +39,6 @@ def _build(ctx: Context) -> None:
 
 
 def _pki(ctx: Context) -> None:
-    ctx.layout.state.mkdir(parents=True, exist_ok=True, mode=0o700)
     pki.ensure_all(
         ctx.layout.pki,
         configs.NODE_NAME,
@@ -48,37 +59,32 @@ def _configs(ctx: Context) -> None:
     configs.cni_config(ctx.layout, ctx.net)
     configs.kube_proxy_config(ctx.layout, ctx.net)
     configs.scheduler_config(ctx.layout)
+    configs.authentication_config(ctx.layout)
+    configs.encryption_config(ctx.layout)
+    configs.audit_policy(ctx.layout)
 
 
 def _cgroups(ctx: Context) -> None:
     # While the kubelet runs, its root stays (a later `up` may run in another cgroup). A fresh
-    # start (e.g. after a reboot or in another session) moves below the current cgroup.
+    # start (e.g. after a reboot or in another session) moves below the current cgroup; `down`
+    # removes every root recorded.
     recorded = ctx.recorded("cgroup_root")
     if recorded is not None and component.running(ctx.layout, "kubelet") is not None:
         root = recorded
     else:
         root = cgroups.choose_root()
-        if recorded is not None and recorded != root:
-            cgroups.remove_tree(recorded, ctx.recorded("cgroup_dirs_created", []))
-            ctx.record("cgroup_dirs_created", [])
-        ctx.record("cgroup_root", root)
-    created = cgroups.ensure_root(root)
-    if created:
-        ctx.record("cgroup_dirs_created", sorted(set(ctx.recorded("cgroup_dirs_created", []) + created)))
+    ctx.journal.intend(f"cgroup:{root}", "cgroup", root=root, existing=cgroups.existing_dirs(root))
+    ctx.record("cgroup_root", root)
+    cgroups.ensure_root(root)
     configs.kubelet_config(ctx.layout, _pki_handle(ctx), root, ctx.net)
     ctx.say(f"kubelet cgroup root: {root}")
 
 
 def _network(ctx: Context) -> None:
-    ctx.record("uplink", network.uplink())
-    if network.ensure_bridge(ctx.net):
-        ctx.record("bridge_created", True)
-    previous = network.set_sysctls()
-    if previous:
-        merged = {**previous, **ctx.recorded("sysctls_previous", {})}
-        ctx.record("sysctls_previous", merged)
+    network.set_sysctls(ctx.journal)
+    network.ensure_bridge(ctx.journal, ctx.net)
     network.ensure_guard(ctx.net)
-    ctx.say(f"network: {ctx.net.bridge} {ctx.net.node_ip}, guard on uplink {network.uplink()}")
+    ctx.say(f"network: {ctx.net.bridge} {ctx.net.node_ip}; guard on every interface")
 
 
 def _containerd(ctx: Context) -> None:
@@ -91,7 +97,7 @@ def _pause_image(ctx: Context) -> None:
 
 
 def _etcd(ctx: Context) -> None:
-    ctx.start(cc.etcd(ctx.layout, ctx.binaries["etcd"], ctx.net))
+    ctx.start(cc.etcd(ctx.layout, ctx.binaries["etcd"], _pki_handle(ctx), ctx.net))
 
 
 def _apiserver(ctx: Context) -> None:
@@ -109,10 +115,12 @@ def _controllers(ctx: Context) -> None:
 
 
 def _kubelet(ctx: Context) -> None:
+    network.record_sysctls(ctx.journal, network.KUBELET_SYSCTLS, "kubelet")
     ctx.start(cc.kubelet(ctx.layout, ctx.binaries["kubelet"], ctx.layout.config / "kubelet.json", ctx.net))
 
 
 def _kube_proxy(ctx: Context) -> None:
+    network.record_sysctls(ctx.journal, network.KUBE_PROXY_SYSCTLS, "kube-proxy")
     ctx.start(cc.kube_proxy(ctx.layout, ctx.binaries["kube-proxy"], ctx.layout.config / "kube-proxy.json"))
     # kube-proxy inserts its jumps at the top of FORWARD; put the guard back in front.
     network.ensure_guard(ctx.net)
@@ -146,6 +154,8 @@ def _default_sa(ctx: Context) -> None:
 
 CORE_ACTIONS: list[Action] = [
     Action("preflight", _preflight),
+    Action("state dir", _state),
+    Action("guard", _guard),
     Action("host packages", _deps),
     Action("binaries", _build),
     Action("certificates", _pki),

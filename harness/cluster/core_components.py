@@ -23,9 +23,11 @@ def containerd(layout: Layout, config: Path) -> Component:
     )
 
 
-def etcd(layout: Layout, binary: Path, net: Network) -> Component:
-    client = f"http://127.0.0.1:{net.etcd_client_port}"
-    peer = f"http://127.0.0.1:{net.etcd_peer_port}"
+def etcd(layout: Layout, binary: Path, pki: Pki, net: Network) -> Component:
+    """TLS on both ports, and only certificates of etcd's own CA get in (the apiserver's)."""
+    client = f"https://127.0.0.1:{net.etcd_client_port}"
+    peer = f"https://127.0.0.1:{net.etcd_peer_port}"
+    ca, crt, key = pki.crt("etcd-ca"), pki.crt("etcd-server"), pki.key("etcd-server")
     return Component(
         name="etcd",
         argv=[
@@ -38,9 +40,22 @@ def etcd(layout: Layout, binary: Path, net: Network) -> Component:
             f"--initial-advertise-peer-urls={peer}",
             f"--initial-cluster=taskflow={peer}",
             "--initial-cluster-state=new",
+            f"--cert-file={crt}",
+            f"--key-file={key}",
+            f"--trusted-ca-file={ca}",
+            "--client-cert-auth=true",
+            f"--peer-cert-file={crt}",
+            f"--peer-key-file={key}",
+            f"--peer-trusted-ca-file={ca}",
+            "--peer-client-cert-auth=true",
             "--log-level=warn",
         ],
-        ready=http_ok(f"{client}/health", expect='"health":"true"'),
+        ready=http_ok(
+            f"{client}/health",
+            ca=ca,
+            cert=(pki.crt("apiserver-etcd-client"), pki.key("apiserver-etcd-client")),
+            expect='"health":"true"',
+        ),
         ready_timeout=30,
         fix_hint=f"ports {net.etcd_client_port}/{net.etcd_peer_port} must be free; a corrupt data dir "
         f"({layout.etcd_data}) is fixed by `down` then `up`",
@@ -60,7 +75,17 @@ def kube_apiserver(layout: Layout, binary: Path, pki: Pki, net: Network) -> Comp
             "--authorization-mode=Node,RBAC",
             f"--client-ca-file={crt('ca')}",
             "--enable-admission-plugins=NodeRestriction",
-            f"--etcd-servers=http://127.0.0.1:{net.etcd_client_port}",
+            f"--etcd-servers=https://127.0.0.1:{net.etcd_client_port}",
+            f"--etcd-cafile={crt('etcd-ca')}",
+            f"--etcd-certfile={crt('apiserver-etcd-client')}",
+            f"--etcd-keyfile={key('apiserver-etcd-client')}",
+            # no anonymous requests but to /livez, /readyz, /healthz (authentication.json)
+            f"--authentication-config={layout.config / 'authentication.json'}",
+            f"--encryption-provider-config={layout.pki / 'encryption.json'}",
+            f"--audit-policy-file={layout.config / 'audit-policy.json'}",
+            f"--audit-log-path={layout.logs / 'audit.log'}",
+            "--audit-log-maxsize=20",
+            "--audit-log-maxbackup=2",
             f"--kubelet-certificate-authority={crt('ca')}",
             f"--kubelet-client-certificate={crt('apiserver-kubelet-client')}",
             f"--kubelet-client-key={key('apiserver-kubelet-client')}",

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import importlib
-import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 from harness import locks
 
-from . import cgroups, component, mounts, network, preflight, usage, users
+from . import component, hoststate, network, preflight, usage, users
 from .actions import Action
 from .build import ensure_core
 from .context import Context, load_manifest, start_order
@@ -21,13 +19,10 @@ from .errors import ClusterError
 from .paths import Layout
 from .settings import NETWORK
 
-# Shim sockets live here whatever containerd's state dir is (containerd 1.7 hard-codes it).
-CONTAINERD_RUN = Path("/run/containerd")
-# Host paths the runtime writes outside our state dir (hard-coded in containerd 1.7's CNI
-# library and the kubelet); `down` removes our entries, and the dirs when `up` created them.
-CNI_RESULTS = Path("/var/lib/cni/results")
-KUBELET_LOG_LINKS = Path("/var/log/containers")
-HOST_DIRS = (CONTAINERD_RUN, CNI_RESULTS.parent, KUBELET_LOG_LINKS)
+# where the runtime writes outside our state dir (kept here for the tests that check them)
+CONTAINERD_RUN = hoststate.CONTAINERD_RUN
+CNI_RESULTS = hoststate.CNI_RESULTS
+KUBELET_LOG_LINKS = hoststate.KUBELET_LOG_LINKS
 
 
 def addon_actions(bare: bool = False) -> list[Action]:
@@ -53,36 +48,12 @@ def up(layout: Layout | None = None, with_addons: bool = True, bare: bool = Fals
 
 def _up(layout: Layout, with_addons: bool, bare: bool = False) -> Path:
     ctx = Context(layout)
-    _record_host_dirs(ctx)
     steps = CORE_ACTIONS + (addon_actions(bare) if with_addons else [])
     for step in steps:
         ctx.say(f"== {step.name}")
         step.run(ctx)
     ctx.say(f"cluster up; kubeconfig: {ctx.layout.admin_kubeconfig}")
     return ctx.layout.admin_kubeconfig
-
-
-def _record_host_dirs(ctx: Context) -> None:
-    ctx.layout.state.mkdir(parents=True, exist_ok=True, mode=0o700)
-    recorded = ctx.recorded("host_dirs_preexisting", {})
-    for path in HOST_DIRS:
-        recorded.setdefault(str(path), path.exists())
-    ctx.record("host_dirs_preexisting", recorded)
-
-
-def _remove_host_entries(layout: Layout, preexisting: dict[str, bool]) -> None:
-    """Our CNI result cache entries and kubelet log links, then the dirs `up` created."""
-    if CNI_RESULTS.is_dir():
-        for entry in CNI_RESULTS.iterdir():
-            if entry.name.startswith(("taskflow-", "cni-loopback-")):
-                entry.unlink(missing_ok=True)
-    if KUBELET_LOG_LINKS.is_dir():
-        for link in KUBELET_LOG_LINKS.iterdir():
-            if link.is_symlink() and os.readlink(link).startswith(str(layout.state)):
-                link.unlink()
-    for path in HOST_DIRS:
-        if preexisting.get(str(path)) is False:
-            shutil.rmtree(path, ignore_errors=True)
 
 
 def _ctr(layout: Layout, *args: str) -> subprocess.CompletedProcess[str]:
@@ -137,70 +108,45 @@ def down(layout: Layout | None = None) -> list[str]:
 
 def _down(layout: Layout) -> list[str]:
     ctx = Context(layout)
-    layout = ctx.layout
-    if not layout.manifest.exists():
+    hoststate.remove_pending_state_dirs(layout)
+    journal = ctx.journal
+    if not journal.exists():
         return _nothing_to_remove(ctx)
-    manifest = load_manifest(layout)
     problems: list[str] = []
-    if layout.admin_kubeconfig.exists():
+    if component.running(layout, "kube-apiserver") is not None:
         for step in reversed(CORE_ACTIONS + addon_actions()):
             if step.undo is not None:
                 try:
                     step.undo(ctx)
                 except Exception as exc:  # an add-on's undo must not block the teardown
                     problems.append(f"undo of {step.name} failed: {exc}")
-    order = start_order(layout)
-    names = [n for n in reversed(order) if n != "containerd"]
-    names += [n for n in component.recorded_names(layout) if n not in order and n != "containerd"]
-    for name in names:
-        if component.stop(layout, name):
-            ctx.say(f"stopped {name}")
-    _kill_containers(ctx)
-    if component.stop(layout, "containerd"):
-        ctx.say("stopped containerd")
-    leftover_mounts = mounts.unmount_all(layout.state, CONTAINERD_RUN)
-    problems += [f"mount still present: {m}" for m in leftover_mounts]
-    ctx.say("mounts removed")
-    network.remove_owned_chains()
-    ctx.say("iptables chains removed")
-    for link in _veths_on_bridge():
-        subprocess.run(["ip", "link", "del", link], capture_output=True, check=False)
-    network.remove_bridge(NETWORK)
-    network.restore_sysctls(manifest.get("sysctls_previous", {}))
-    root = manifest.get("cgroup_root")
-    if root:
-        problems += [
-            f"cgroup still present: {d}"
-            for d in cgroups.remove_tree(root, manifest.get("cgroup_dirs_created", []))
-        ]
-        ctx.say("cgroups removed")
-    if not leftover_mounts:
-        shutil.rmtree(layout.state, ignore_errors=True)
-        _remove_host_entries(layout, manifest.get("host_dirs_preexisting", {}))
-    else:
-        problems.append(f"state dir {layout.state} kept because mounts remain")
+    for entry in reversed(journal.entries()):
+        try:
+            found = hoststate.revert(entry, layout, lambda: _kill_containers(ctx))
+        except (ClusterError, OSError) as exc:
+            found = [f"could not revert {entry['id']}: {exc}"]
+        if found:
+            problems += found  # kept in the journal: the next `down` tries again
+            continue
+        ctx.say(f"reverted {entry['id']}")
+        if entry["kind"] != "state-dir":  # that revert removed the journal with the dir
+            journal.forget(entry["id"])
     ctx.say("down: " + ("clean" if not problems else f"{len(problems)} problem(s)"))
     return problems
 
 
 def _nothing_to_remove(ctx: Context) -> list[str]:
-    """No state here: the bridge and rules, if any, belong to a cluster with another state dir."""
+    """No journal here: the bridge and rules, if any, belong to a cluster with another state dir."""
     problems: list[str] = []
-    if network.link_exists(NETWORK.bridge) or network.owned_rules():
+    leftovers = hoststate.unjournaled_leftovers(ctx.layout)
+    if leftovers:
         problems.append(
-            f"no cluster state in {ctx.layout.state}, but bridge {NETWORK.bridge} or KUBE-/CNI-/TASKFLOW- "
-            "iptables chains exist: they belong to a cluster with another state dir "
-            "(TASKFLOW_CLUSTER_STATE); run `down` with that one. Left untouched."
+            f"no cluster record in {ctx.layout.state}, but {' and '.join(leftovers)} exist: they belong to "
+            "a cluster with another state dir (TASKFLOW_CLUSTER_STATE), or an older version's; run `down` "
+            "with that one. Left untouched."
         )
     ctx.say("down: " + ("nothing to remove" if not problems else "nothing removed"))
     return problems
-
-
-def _veths_on_bridge() -> list[str]:
-    proc = subprocess.run(
-        ["ip", "-o", "link", "show", "master", NETWORK.bridge], capture_output=True, text=True, check=False
-    )
-    return [ln.split(":")[1].strip().split("@")[0] for ln in proc.stdout.splitlines() if ":" in ln]
 
 
 def status(layout: Layout | None = None) -> tuple[bool, str]:
@@ -224,7 +170,11 @@ def status(layout: Layout | None = None) -> tuple[bool, str]:
         f"  bridge {NETWORK.bridge:<19} {'present' if network.link_exists(NETWORK.bridge) else 'MISSING'}"
     )
     guard = network.guard_active(NETWORK)
-    lines.append(f"  {'egress guard':<26} {'active' if guard else 'MISSING'}")
+    if not guard and layout.journal.exists():
+        network.ensure_guard(NETWORK)  # re-asserted: something removed or reordered it
+        lines.append(f"  {'guard':<26} was MISSING; put back")
+    else:
+        lines.append(f"  {'guard':<26} {'active' if guard else 'MISSING'}")
     healthy = healthy and guard
     if component.running(layout, "kube-apiserver") is not None:
         ctx.binaries.update(ensure_core(layout))

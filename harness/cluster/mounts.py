@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -21,13 +22,18 @@ def mounts_under(*roots: Path) -> list[str]:
     return found
 
 
-def unmount_all(*roots: Path) -> list[str]:
-    """Unmount everything under `roots`, deepest first; returns what could not be unmounted."""
+def unmount_new(roots: Iterable[Path], before: Iterable[str], lazy_under: Path) -> list[str]:
+    """Unmount what appeared under `roots` since `before` (deepest first); a lazy unmount only
+    below `lazy_under` (our state dir). Returns what is still mounted."""
+    roots = list(roots)
+    known = set(before)
     for _ in range(3):
-        targets = sorted(set(mounts_under(*roots)), key=lambda t: -t.count("/"))
+        targets = sorted({t for t in mounts_under(*roots) if t not in known}, key=lambda t: -t.count("/"))
         if not targets:
             return []
         for target in targets:
-            if subprocess.run(["umount", target], capture_output=True, check=False).returncode != 0:
+            if subprocess.run(["umount", target], capture_output=True, check=False).returncode != 0 and (
+                target.startswith(str(lazy_under).rstrip("/") + "/")
+            ):
                 subprocess.run(["umount", "-l", target], capture_output=True, check=False)
-    return mounts_under(*roots)
+    return [t for t in mounts_under(*roots) if t not in known]

@@ -104,8 +104,13 @@ class Layout:
         return self.state / "admin.kubeconfig"
 
     @property
+    def journal(self) -> Path:
+        """Every host change `up` made, recorded before it was made (see journal.py)."""
+        return self.state / "host-changes.json"
+
+    @property
     def manifest(self) -> Path:
-        """What `up` created (interfaces, rules, cgroup), so `down` removes exactly that."""
+        """Facts of the running cluster (cgroup root, add-on config digests); not host changes."""
         return self.state / "created.json"
 
     def log(self, component: str) -> Path:

@@ -12,7 +12,23 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from .files import write_atomic, write_private
+
 VALIDITY = dt.timedelta(days=365)
+# `up` re-issues a certificate this close to its expiry (and every leaf of a re-issued CA).
+RENEW_BEFORE = dt.timedelta(days=30)
+
+
+def needs_renewal(cert: x509.Certificate, now: dt.datetime | None = None) -> bool:
+    return cert.not_valid_after_utc - (now or dt.datetime.now(dt.UTC)) < RENEW_BEFORE
+
+
+def _issued_by(cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey) -> bool:
+    try:
+        aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    except x509.ExtensionNotFound:
+        return False
+    return aki.key_identifier == x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()).digest
 
 
 def _pem_private(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
@@ -79,12 +95,17 @@ class Pki:
     def key(self, name: str) -> Path:
         return self.root / f"{name}.key"
 
+    def _load(self, name: str) -> x509.Certificate | None:
+        if not (self.crt(name).exists() and self.key(name).exists()):
+            return None
+        return x509.load_pem_x509_certificate(self.crt(name).read_bytes())
+
     def ensure_ca(self, name: str, common_name: str) -> None:
-        if self.crt(name).exists() and self.key(name).exists():
-            cert = x509.load_pem_x509_certificate(self.crt(name).read_bytes())
-            key = serialization.load_pem_private_key(self.key(name).read_bytes(), None)
-            assert isinstance(key, ec.EllipticCurvePrivateKey)
-            self._cas[name] = (cert, key)
+        cert_found = self._load(name)
+        if cert_found is not None and not needs_renewal(cert_found):
+            key_found = serialization.load_pem_private_key(self.key(name).read_bytes(), None)
+            assert isinstance(key_found, ec.EllipticCurvePrivateKey)
+            self._cas[name] = (cert_found, key_found)
             return
         key = ec.generate_private_key(ec.SECP256R1())
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
@@ -97,9 +118,10 @@ class Pki:
         self._cas[name] = (cert, key)
 
     def ensure_cert(self, spec: CertSpec) -> None:
-        if self.crt(spec.name).exists() and self.key(spec.name).exists():
-            return
         ca_cert, ca_key = self._cas[spec.ca]
+        found = self._load(spec.name)
+        if found is not None and not needs_renewal(found) and _issued_by(found, ca_key):
+            return
         key = ec.generate_private_key(ec.SECP256R1())
         attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in spec.organizations]
         attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, spec.common_name))
@@ -126,29 +148,17 @@ class Pki:
         if self.key(name).exists() and (self.root / f"{name}.pub").exists():
             return
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self._secret_write(
-            self.key(name),
-            _pem_private(key),
-        )
-        (self.root / f"{name}.pub").write_bytes(
+        write_private(self.key(name), _pem_private(key))
+        write_atomic(
+            self.root / f"{name}.pub",
             key.public_key().public_bytes(
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
+            ),
         )
 
     def _write(self, name: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> None:
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._secret_write(
-            self.key(name),
-            _pem_private(key),
-        )
-        self.crt(name).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-
-    @staticmethod
-    def _secret_write(path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path.touch(mode=0o600, exist_ok=True)
-        path.write_bytes(data)
+        write_private(self.key(name), _pem_private(key))
+        write_atomic(self.crt(name), cert.public_bytes(serialization.Encoding.PEM))
 
 
 def cluster_certs(node_name: str, node_ip: str, kubernetes_ip: str, domain: str) -> list[CertSpec]:
@@ -186,6 +196,18 @@ def cluster_certs(node_name: str, node_ip: str, kubernetes_ip: str, domain: str)
             client=True,
         ),
         CertSpec("front-proxy-client", "front-proxy-client", client=True, ca="front-proxy-ca"),
+        # etcd has a CA of its own: no certificate of the cluster CA (which also signs CSRs)
+        # can open etcd; only the apiserver's client certificate can.
+        CertSpec(
+            "etcd-server",
+            "taskflow-etcd",
+            dns_names=("localhost",),
+            ip_addresses=("127.0.0.1",),
+            client=True,
+            server=True,
+            ca="etcd-ca",
+        ),
+        CertSpec("apiserver-etcd-client", "kube-apiserver-etcd-client", client=True, ca="etcd-ca"),
     ]
 
 
@@ -193,6 +215,7 @@ def ensure_all(root: Path, node_name: str, node_ip: str, kubernetes_ip: str, dom
     pki = Pki(root)
     pki.ensure_ca("ca", "taskflow-cluster-ca")
     pki.ensure_ca("front-proxy-ca", "taskflow-front-proxy-ca")
+    pki.ensure_ca("etcd-ca", "taskflow-etcd-ca")
     for spec in cluster_certs(node_name, node_ip, kubernetes_ip, domain):
         pki.ensure_cert(spec)
     pki.ensure_rsa_keypair("service-account")

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from . import network
 from .paths import Layout
 
 
@@ -23,7 +24,10 @@ def _dir(layout: Layout) -> Path:
 
 @contextmanager
 def using(layout: Layout, what: str) -> Iterator[None]:
-    """Hold a lease for the duration of a run that needs the cluster (tests, conformance)."""
+    """Hold a lease for the duration of a run that needs the cluster (tests, conformance); the
+    guard is re-asserted first, so no run uses the cluster without it."""
+    if os.geteuid() == 0 and layout.journal.exists():
+        network.ensure_guard()
     directory = _dir(layout)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / str(os.getpid())

@@ -20,7 +20,7 @@ from harness.cluster.paths import Layout
 
 from .kube import Kube
 
-LAST_FILES = ("test_down.py",)
+LAST_FILES = ("test_host_snapshot.py",)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
