@@ -135,6 +135,10 @@ def orphans(argv: Sequence[str], known: set[int]) -> list[PidRecord]:
     return found
 
 
+def adopt(layout: Layout, name: str, rec: PidRecord) -> None:
+    write_atomic(layout.pidfile(name), rec.line().encode())
+
+
 def recorded_names(layout: Layout) -> list[str]:
     if not layout.pids.is_dir():
         return []

@@ -122,6 +122,11 @@ def revert(entry: Entry, layout: Layout, kill_containers: Callable[[], None]) ->
 
 def _revert_process(entry: Entry, layout: Layout, kill_containers: Callable[[], None]) -> list[str]:
     name = entry["name"]
+    if component.running(layout, name) is None:
+        # started, then a kill before its pid file: adopt it (our containerd must answer below)
+        found = component.orphans(entry["argv"], {os.getpid()})
+        if len(found) == 1:
+            component.adopt(layout, name, found[0])
     if name == "containerd":
         kill_containers()
     problems: list[str] = []

@@ -36,4 +36,4 @@ def test_up_again_changes_nothing(cluster: Kube) -> None:
 def test_status_says_up(cluster: Kube) -> None:
     healthy, report = lifecycle.status(cluster.layout)
     assert healthy, report
-    assert "egress guard               active" in report
+    assert "guard                      active" in report
