@@ -32,8 +32,8 @@ def unmount_new(roots: Iterable[Path], before: Iterable[str], lazy_under: Path) 
         if not targets:
             return []
         for target in targets:
-            if subprocess.run(["umount", target], capture_output=True, check=False).returncode != 0 and (
-                target.startswith(str(lazy_under).rstrip("/") + "/")
-            ):
-                subprocess.run(["umount", "-l", target], capture_output=True, check=False)
+            if subprocess.run(
+                ["umount", target], capture_output=True, check=False, timeout=60
+            ).returncode != 0 and (target.startswith(str(lazy_under).rstrip("/") + "/")):
+                subprocess.run(["umount", "-l", target], capture_output=True, check=False, timeout=60)
     return [t for t in mounts_under(*roots) if t not in known]

@@ -33,7 +33,9 @@ def require_kernel() -> None:
         problems.append("br_netfilter (/proc/sys/net/bridge missing)")
     if (
         shutil.which("iptables")
-        and subprocess.run(["iptables", "-t", "nat", "-L", "-n"], capture_output=True, check=False).returncode
+        and subprocess.run(
+            ["iptables", "-t", "nat", "-L", "-n"], capture_output=True, check=False, timeout=60
+        ).returncode
         != 0
     ):
         problems.append("iptables nat table (netfilter)")
@@ -48,7 +50,7 @@ def require_kernel() -> None:
 
 def _listeners() -> dict[int, list[tuple[str, int]]]:
     """port -> [(process name, pid)] of TCP listeners (from `ss`)."""
-    proc = subprocess.run(["ss", "-H", "-ltnp"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(["ss", "-H", "-ltnp"], capture_output=True, text=True, check=False, timeout=60)
     result: dict[int, list[tuple[str, int]]] = {}
     for line in proc.stdout.splitlines():
         cols = line.split()
@@ -125,7 +127,11 @@ def host_conflicts(layout: Layout, net: Network = NETWORK) -> list[str]:
             f"fix: `down` with the state dir that made it, or `ip link del {net.bridge}`"
         )
     routes = subprocess.run(
-        ["ip", "-o", "-4", "route", "show", "table", "all"], capture_output=True, text=True, check=False
+        ["ip", "-o", "-4", "route", "show", "table", "all"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     ).stdout
     for route in network.overlapping_routes(
         (net.pod_cidr, net.service_cidr), routes, net.bridge if bridge_ours else None
