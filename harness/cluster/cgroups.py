@@ -84,10 +84,10 @@ def ensure_root(root: str) -> list[str]:
 def path_dirs(root: str) -> list[str]:
     """The dirs of `root` and its ancestors in every v1 hierarchy (what ensure_root may create)."""
     parts = [p for p in root.split("/") if p]
+    # runc mirrors the v1 cgroups into the unified (cgroup2) hierarchy of a hybrid host
+    hierarchies = [*controllers(), *(["unified"] if (CGROUP_FS / "unified").is_dir() else [])]
     return [
-        str(CGROUP_FS / ctrl / "/".join(parts[:i]))
-        for ctrl in controllers()
-        for i in range(1, len(parts) + 1)
+        str(CGROUP_FS / ctrl / "/".join(parts[:i])) for ctrl in hierarchies for i in range(1, len(parts) + 1)
     ]
 
 

@@ -224,7 +224,7 @@ def kube_proxy_config(layout: Layout, net: Network = NETWORK) -> Path:
             "maxPerCore": 0,
             "min": 0,
             "tcpEstablishedTimeout": "0s",
-            "tcpCloseWaitTimeoutError": "0s",
+            "tcpCloseWaitTimeout": "0s",  # (a misspelt key is ignored: kube-proxy set 3600)
         },
         "iptables": {"masqueradeAll": False, "syncPeriod": "10s", "minSyncPeriod": "0s"},
     }

@@ -122,7 +122,9 @@ def _kubelet(ctx: Context) -> None:
 def _kube_proxy(ctx: Context) -> None:
     network.record_sysctls(ctx.journal, network.KUBE_PROXY_SYSCTLS, "kube-proxy")
     ctx.start(cc.kube_proxy(ctx.layout, ctx.binaries["kube-proxy"], ctx.layout.config / "kube-proxy.json"))
-    # kube-proxy inserts its jumps at the top of FORWARD; put the guard back in front.
+    # kube-proxy inserts its jumps at the top of INPUT, FORWARD and OUTPUT on its first sync,
+    # after it answers healthz: wait for them, then put the guard back in front.
+    ctx.wait_for("kube-proxy's first sync", network.runtime_jumps_missing, timeout=30)
     network.ensure_guard(ctx.net)
 
 

@@ -72,7 +72,12 @@ def _listing(root: Path) -> list[str]:
 
 def record_baselines(journal: Journal, layout: Layout) -> None:
     """What is on the host before our first change: chains, host dirs, mounts, CNI cache."""
-    journal.intend("chains", "chains", before={tool: network.chain_names(tool) for tool in network.IPTABLES})
+    journal.intend(
+        "chains",
+        "chains",
+        before={tool: network.chain_names(tool) for tool in network.IPTABLES},
+        nft_tables=network.nft_tables(),
+    )
     for path in HOST_DIRS:
         journal.intend(
             f"host-dir:{path}", "host-dir", path=str(path), existed=path.exists(), before=_listing(path)
@@ -106,6 +111,7 @@ def revert(entry: Entry, layout: Layout, kill_containers: Callable[[], None]) ->
     elif kind == "chains":
         for tool, before in entry["before"].items():
             network.remove_runtime_chains(tool, before)
+        network.remove_new_empty_nft_tables(entry.get("nft_tables", []))
     elif kind == "mounts":
         left = mounts.unmount_new([Path(r) for r in entry["roots"]], entry["before"], layout.state)
         return [f"mount still present: {m}" for m in left]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import shlex
+import shutil
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -136,6 +137,16 @@ def guard_active(net: Network = NETWORK, rules: str | None = None) -> bool:
         if len(have) != len(want):
             return False
     return True
+
+
+def runtime_jumps_missing() -> str | None:
+    """None once INPUT, FORWARD and OUTPUT each jump to a KUBE-* chain (kube-proxy synced)."""
+    rules = _run(["iptables", "-w", "5", "-S"], check=False).stdout.splitlines()
+    missing = [
+        hook for hook in ("INPUT", "FORWARD", "OUTPUT")
+        if not any(r.startswith(f"-A {hook} ") and " -j KUBE-" in r for r in rules)
+    ]  # fmt: skip
+    return f"no KUBE-* jump in {', '.join(missing)} yet" if missing else None
 
 
 def remove_guard(net: Network = NETWORK) -> None:
@@ -328,6 +339,33 @@ def removal_script(save: str, keep: Iterable[str] = ()) -> str:
             if ours and not source_ours:
                 jumps.append("-D" + line[2:])
     return "\n".join(script) + "\n" if script else ""
+
+
+IPTABLES_NFT_TABLES = {"ip": "iptables", "ip6": "ip6tables"}
+BUILTIN_CHAINS = ("INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING")
+
+
+def nft_tables() -> list[str]:
+    """`family name` of every nftables table ([] without the nft tool)."""
+    if shutil.which("nft") is None:
+        return []
+    out = _run(["nft", "list", "tables"], check=False).stdout
+    return [ln.removeprefix("table ").strip() for ln in out.splitlines() if ln.startswith("table ")]
+
+
+def remove_new_empty_nft_tables(before: list[str]) -> None:
+    """iptables-nft creates a table (with its base chains) on first use and never removes it:
+    delete the ones made during our run once they hold no rule and no chain of their own."""
+    for table in nft_tables():
+        family, _, name = table.partition(" ")
+        tool = IPTABLES_NFT_TABLES.get(family)
+        if table in before or tool is None or name not in TABLES:
+            continue
+        save = _run([f"{tool}-save", "-t", name], check=False).stdout.splitlines()
+        chains = [ln[1:].split() for ln in save if ln.startswith(":")]
+        untouched = all(c[0] in BUILTIN_CHAINS and c[1] == "ACCEPT" for c in chains)
+        if untouched and not any(ln.startswith("-A ") for ln in save):
+            _run(["nft", "delete", "table", family, name], check=False)
 
 
 def remove_runtime_chains(tool: str, baseline: dict[str, list[str]]) -> None:
