@@ -76,7 +76,7 @@ def record_baselines(journal: Journal, layout: Layout) -> None:
         "chains",
         "chains",
         before={tool: network.chain_names(tool) for tool in network.IPTABLES},
-        nft_tables=network.nft_tables(),
+        nft=network.nft_chains(),
     )
     for path in HOST_DIRS:
         journal.intend(
@@ -111,7 +111,7 @@ def revert(entry: Entry, layout: Layout, kill_containers: Callable[[], None]) ->
     elif kind == "chains":
         for tool, before in entry["before"].items():
             network.remove_runtime_chains(tool, before)
-        network.remove_new_empty_nft_tables(entry.get("nft_tables", []))
+        network.remove_new_empty_nft_chains(entry.get("nft", []))
     elif kind == "mounts":
         left = mounts.unmount_new([Path(r) for r in entry["roots"]], entry["before"], layout.state)
         return [f"mount still present: {m}" for m in left]

@@ -7,6 +7,7 @@ Every change is recorded in the journal before it is made; `down` reverts exactl
 from __future__ import annotations
 
 import ipaddress
+import json
 import shlex
 import shutil
 import subprocess
@@ -345,27 +346,46 @@ IPTABLES_NFT_TABLES = {"ip": "iptables", "ip6": "ip6tables"}
 BUILTIN_CHAINS = ("INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING")
 
 
-def nft_tables() -> list[str]:
-    """`family name` of every nftables table ([] without the nft tool)."""
+def nft_chains() -> list[str]:
+    """`family table chain` of every nftables chain, and `family table` of every table
+    ([] without the nft tool: iptables-nft's own leftovers then stay)."""
     if shutil.which("nft") is None:
         return []
-    out = _run(["nft", "list", "tables"], check=False).stdout
-    return [ln.removeprefix("table ").strip() for ln in out.splitlines() if ln.startswith("table ")]
+    proc = _run(["nft", "-j", "list", "chains"], check=False)
+    try:
+        items = json.loads(proc.stdout).get("nftables", [])
+    except ValueError:
+        return []
+    chains = [c["chain"] for c in items if "chain" in c]
+    found = {f"{c['family']} {c['table']}" for c in chains}
+    found.update(f"{c['family']} {c['table']} {c['name']}" for c in chains)
+    tables = _run(["nft", "list", "tables"], check=False).stdout.splitlines()
+    found.update(ln.removeprefix("table ").strip() for ln in tables if ln.startswith("table "))
+    return sorted(found)
 
 
-def remove_new_empty_nft_tables(before: list[str]) -> None:
-    """iptables-nft creates a table (with its base chains) on first use and never removes it:
-    delete the ones made during our run once they hold no rule and no chain of their own."""
-    for table in nft_tables():
-        family, _, name = table.partition(" ")
-        tool = IPTABLES_NFT_TABLES.get(family)
-        if table in before or tool is None or name not in TABLES:
-            continue
-        save = _run([f"{tool}-save", "-t", name], check=False).stdout.splitlines()
-        chains = [ln[1:].split() for ln in save if ln.startswith(":")]
-        untouched = all(c[0] in BUILTIN_CHAINS and c[1] == "ACCEPT" for c in chains)
-        if untouched and not any(ln.startswith("-A ") for ln in save):
-            _run(["nft", "delete", "table", family, name], check=False)
+def remove_new_empty_nft_chains(before: list[str]) -> None:
+    """iptables-nft creates a table and its base chains on first use and never removes them:
+    delete those made during our run while they hold no rule (policy ACCEPT, as made)."""
+    known = set(before)
+    current = set(nft_chains())
+    for family, tool in IPTABLES_NFT_TABLES.items():
+        for table in TABLES:
+            key = f"{family} {table}"
+            if key not in current:
+                continue
+            save = _run([f"{tool}-save", "-t", table], check=False).stdout.splitlines()
+            policies = {ln[1:].split()[0]: ln[1:].split()[1] for ln in save if ln.startswith(":")}
+            used = {ln.split()[1] for ln in save if ln.startswith("-A ")}
+            present = [c for c in policies if f"{key} {c}" in current]
+            empty = [c for c in present if c in BUILTIN_CHAINS and policies[c] == "ACCEPT" and c not in used]
+            if key not in known:
+                if len(empty) == len(present):
+                    _run(["nft", "delete", "table", family, table], check=False)
+                continue  # made during our run, but someone uses it now
+            for chain in empty:
+                if f"{key} {chain}" not in known:
+                    _run(["nft", "delete", "chain", family, table, chain], check=False)
 
 
 def remove_runtime_chains(tool: str, baseline: dict[str, list[str]]) -> None:
