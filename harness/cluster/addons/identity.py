@@ -30,8 +30,7 @@ def kubeconfig(ctx: Context, addon: str) -> Path:
     cert = f"addon-{addon}"
     pki.ensure_cert(CertSpec(cert, user_name(addon), client=True))
     config = configs.kubeconfig(pki, cert, user_name(addon), configs.apiserver_url(ctx.net))
-    path = write_config(ctx, f"addon-{addon}.kubeconfig", json.dumps(config, indent=2) + "\n")
-    path.chmod(0o600)
+    path = write_config(ctx, f"addon-{addon}.kubeconfig", json.dumps(config, indent=2) + "\n", mode=0o600)
     return path
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from string import Template
 
 from ..configs import NODE_NAME
 from ..context import Context
+from ..files import write_atomic
 from .builds import ADDONS_SRC
 
 
@@ -20,10 +22,10 @@ def apply(ctx: Context, relative: str, **values: object) -> None:
     ctx.apply(render(relative, NODE_IP=ctx.net.node_ip, NODE_NAME=NODE_NAME, **values))
 
 
-def write_config(ctx: Context, name: str, text: str) -> Path:
-    """Write a rendered config into the state dir (only when it changed) and return its path."""
+def write_config(ctx: Context, name: str, text: str, mode: int = 0o644) -> Path:
+    """Write a rendered config into the state dir (only when it changed) and return its path;
+    it has `mode` from its first byte (0600 for a kubeconfig: it holds a key)."""
     path = ctx.layout.config / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
+    if not path.exists() or path.read_text() != text or stat.S_IMODE(path.stat().st_mode) != mode:
+        write_atomic(path, text.encode(), mode=mode)
     return path
