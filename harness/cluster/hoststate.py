@@ -4,6 +4,7 @@ kind of journal entry (cluster/README.md, "What `up` changes on the host")."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -259,3 +260,74 @@ def unjournaled_leftovers(layout: Layout) -> list[str]:
     if network.owned_rules():
         found.append("KUBE-/CNI-/TASKFLOW- iptables chains")
     return found
+
+
+# --- state of the version before the journal ----------------------------------------------
+
+
+def adopt_legacy(layout: Layout) -> bool:
+    """A state dir of the version before the journal (`created.json`, no journal): write the
+    journal that version would have written, from its record and the running processes, so
+    `up` continues the running cluster and `down` reverts it. True when it did so.
+
+    What it cannot know: the chains that existed before it (KUBE-*/CNI-* are taken as its),
+    and the previous values of the kubelet's sysctls when they still hold the kubelet's value.
+    """
+    journal = Journal(layout.journal)
+    if journal.exists() or not layout.manifest.exists():
+        return False
+    facts = json.loads(layout.manifest.read_text())
+    journal.intend("state-dir", "state-dir", path=str(layout.state), existed=False, parents=[])
+    before = {
+        tool: {
+            t: [n for n in names if not n.startswith(network.OWNED_CHAIN_PREFIXES)]
+            for t, names in tables.items()
+        }
+        for tool, tables in ((tool, network.chain_names(tool)) for tool in network.IPTABLES)
+    }
+    journal.intend("chains", "chains", before=before, nft=network.nft_chains())
+    preexisting = facts.get("host_dirs_preexisting", {})
+    for path in HOST_DIRS:
+        journal.intend(
+            f"host-dir:{path}",
+            "host-dir",
+            path=str(path),
+            existed=preexisting.get(str(path), True),
+            before=[],
+        )
+    roots = [str(layout.state), str(CONTAINERD_RUN)]
+    journal.intend("mounts", "mounts", roots=roots, before=mounts.mounts_under(CONTAINERD_RUN))
+    journal.intend("cni-cache", "cni-cache", path=str(CNI_RESULTS), before=[])
+    journal.intend("guard", "guard", chains=[c.name for c in network.guard_chains()])
+    root = facts.get("cgroup_root")
+    if root:
+        created = set(facts.get("cgroup_dirs_created", []))
+        existing = [d for d in cgroups.path_dirs(root) if d not in created and Path(d).is_dir()]
+        journal.intend(f"cgroup:{root}", "cgroup", root=root, existing=existing)
+    for key, previous in facts.get("sysctls_previous", {}).items():
+        wanted = network.SYSCTLS.get(key, network.read_sysctl(key) or previous)
+        journal.intend(f"sysctl:{key}", "sysctl", key=key, previous=previous, set_to=wanted, by="taskflow")
+    if network.link_exists("tfbr0") and facts.get("bridge_created", True):
+        journal.intend("link:tfbr0", "link", name="tfbr0")
+    for dst in ("10.96.0.0/16",):
+        if network.route_via(dst, "tfbr0"):
+            journal.intend(f"route:{dst}", "route", dst=dst, dev="tfbr0")
+    for by, wanted in (("kubelet", network.KUBELET_SYSCTLS), ("kube-proxy", network.KUBE_PROXY_SYSCTLS)):
+        for key, value in wanted.items():
+            current = network.read_sysctl(key)
+            if current is not None and current != value:  # else its previous value is lost
+                journal.intend(f"sysctl:{key}", "sysctl", key=key, previous=current, set_to=value, by=by)
+    order = [*start_order_names(layout), *component.recorded_names(layout)]
+    for name in dict.fromkeys(order):
+        rec = component.read_pid(layout, name)
+        if rec is not None and rec.alive():
+            argv = Path(f"/proc/{rec.pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+            journal.intend(f"process:{name}", "process", name=name, argv=argv)
+    return True
+
+
+def start_order_names(layout: Layout) -> list[str]:
+    try:
+        return (layout.pids / "start-order").read_text().split()
+    except OSError:
+        return []

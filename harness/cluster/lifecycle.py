@@ -48,6 +48,8 @@ def up(layout: Layout | None = None, with_addons: bool = True, bare: bool = Fals
 
 def _up(layout: Layout, with_addons: bool, bare: bool = False) -> Path:
     ctx = Context(layout)
+    if hoststate.adopt_legacy(layout):
+        ctx.say(f"state of the previous version adopted: {layout.journal} written")
     steps = CORE_ACTIONS + (addon_actions(bare) if with_addons else [])
     for step in steps:
         ctx.say(f"== {step.name}")
@@ -109,6 +111,8 @@ def down(layout: Layout | None = None) -> list[str]:
 def _down(layout: Layout) -> list[str]:
     ctx = Context(layout)
     hoststate.remove_pending_state_dirs(layout)
+    if hoststate.adopt_legacy(layout):
+        ctx.say(f"state of the previous version adopted: {layout.journal} written")
     journal = ctx.journal
     if not journal.exists():
         return _nothing_to_remove(ctx)

@@ -152,7 +152,7 @@ def runtime_jumps_missing() -> str | None:
 
 def remove_guard(net: Network = NETWORK) -> None:
     current = _run(["iptables", "-w", "5", "-S"], check=False).stdout
-    names = {c.name for c in guard_chains(net)}
+    names = {c.name for c in guard_chains(net)} | {net.guard_chain}  # and the previous version's
     present = [ln for ln in current.splitlines() if ln.startswith("-N ") and ln.split()[1] in names]
     if not present:
         return

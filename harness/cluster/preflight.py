@@ -98,16 +98,11 @@ def state_dir_problem(layout: Layout) -> str | None:
         return None
     if not state.is_dir():
         return f"state dir {state} is a file, not a directory; fix: set TASKFLOW_CLUSTER_STATE to a free path"
-    if Journal(layout.journal).exists():
+    if Journal(layout.journal).exists() or layout.manifest.exists():  # ours (or the previous version's)
         return None
     entries = sorted(p.name for p in state.iterdir())
     if not entries:
         return None
-    if "created.json" in entries:
-        return (
-            f"state dir {state} was written by an older version of this cluster (no host-changes.json); "
-            "fix: run `down` with that version (git stash; python -m harness.cluster down), then `up`"
-        )
     return (
         f"state dir {state} is not empty and not ours ({', '.join(entries[:4])}...); "
         "fix: point TASKFLOW_CLUSTER_STATE at an empty or absent directory"

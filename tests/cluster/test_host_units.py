@@ -4,6 +4,7 @@ process identity and the reverts that must leave other runtimes' things alone. N
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import socket
@@ -126,10 +127,23 @@ def test_runtime_chains_of_before_up_are_kept() -> None:
     ]
 
 
-def test_a_legacy_state_dir_is_refused_with_the_way_out(tmp_path: Path) -> None:
-    (tmp_path / "created.json").write_text("{}")
-    problem = preflight.state_dir_problem(Layout(state=tmp_path, cache=tmp_path / "c"))
-    assert problem is not None and "older version" in problem and "fix:" in problem
+def test_the_previous_versions_state_is_adopted_into_a_journal(tmp_path: Path) -> None:
+    layout = Layout(state=tmp_path, cache=tmp_path / "c")
+    legacy = {
+        "sysctls_previous": {"net/ipv4/ip_forward": "0"},
+        "host_dirs_preexisting": {"/run/containerd": False},
+    }
+    (tmp_path / "created.json").write_text(json.dumps(legacy))
+    assert preflight.state_dir_problem(layout) is None
+    assert hoststate.adopt_legacy(layout)
+    journal = Journal(layout.journal)
+    ids = [e["id"] for e in journal.entries()]
+    assert ids[:2] == ["state-dir", "chains"] and "guard" in ids
+    entry = journal.get("sysctl:net/ipv4/ip_forward")
+    assert entry is not None and entry["previous"] == "0" and entry["set_to"] == "1"
+    run_dir = journal.get("host-dir:/run/containerd")
+    assert run_dir is not None and run_dir["existed"] is False
+    assert not hoststate.adopt_legacy(layout)  # once
 
 
 def test_state_dir_is_created_with_its_journal_in_one_rename(tmp_path: Path) -> None:
