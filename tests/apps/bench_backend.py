@@ -17,8 +17,12 @@ the endpoints (e.g. "list,create").
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
+import re
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,7 +38,6 @@ import httpx
 import pytest
 from app_processes import AppProcess, free_port, run_async
 from bench_cpu import cpu_model, machine_cpu, tree_cpu_seconds, trees_cpu_seconds
-from pytest_postgresql.executors import PostgreSQLExecutor
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 RATES = [int(rate) for rate in os.environ.get("BENCH_RATES", "100,200,400").split(",")]
@@ -73,6 +76,10 @@ class Row:
     requests: int
 
 
+def _is_nan(value: object) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
 def _percentile(ordered: list[float], fraction: float) -> float:
     if not ordered:
         return float("nan")
@@ -103,8 +110,31 @@ def _seed(base_url: str) -> list[dict[str, Any]]:
     return accounts
 
 
-def _postmaster_pid(proc: PostgreSQLExecutor) -> int:
-    return int((Path(proc.datadir) / "postmaster.pid").read_text().splitlines()[0])
+async def _postmaster_pid(database_url: str) -> int:
+    """The PostgreSQL server's main process as this host sees it: the parent of the backend serving a
+    connection of ours, found by its pid in the server's own pid namespace (NSpid), so a server in a
+    container (testcontainers) is found as well as one run here."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        server_side_pid = await connection.fetchval("SELECT pg_backend_pid()")
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                status = dict(
+                    line.split(":\t", 1)
+                    for line in (entry / "status").read_text().splitlines()
+                    if ":\t" in line
+                )
+            except OSError:
+                continue
+            if status.get("NSpid", "").split()[-1:] == [str(server_side_pid)] and "postgres" in status.get(
+                "Name", ""
+            ):
+                return int(status["PPid"])
+    finally:
+        await connection.close()
+    raise RuntimeError("cannot find the PostgreSQL server's process on this host")
 
 
 @dataclass(frozen=True)
@@ -193,6 +223,71 @@ def _run_locust(target: Target, users_file: Path, endpoint: str, mode: str, amou
     )
 
 
+_WRK_SCRIPT = """
+wrk.method = "GET"
+wrk.path = "{path}"
+wrk.headers["Authorization"] = "Bearer {token}"
+"""
+
+
+def _wrk_units(value: str) -> float:
+    """wrk's latency figures ("812.00us", "3.21ms", "1.02s") in ms."""
+    for suffix, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if value.endswith(suffix):
+            return float(value[: -len(suffix)]) * scale
+    return float(value)
+
+
+def _run_wrk(target: Target, account: dict[str, Any], clients: int) -> Row | None:
+    """The same closed-loop list load from wrk (C, one thread), to compare what the load generator
+    itself costs per request with Locust's. None when wrk is not installed."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    script = target.workdir / "list.lua"
+    script.write_text(_WRK_SCRIPT.format(path=f"/api/{account['user_id']}/tasks", token=account["token"]))
+    command = [
+        wrk,
+        "-t1",
+        f"-c{clients}",
+        f"-d{SECONDS:.0f}s",
+        "--latency",
+        "-s",
+        str(script),
+        target.base_url,
+    ]
+    started, cpu0 = time.time(), machine_cpu()
+    server0, db0 = trees_cpu_seconds(target.server_pids), tree_cpu_seconds(target.db_pid)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=SECONDS + 30).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ended, cpu1 = time.time(), machine_cpu()
+    server, db = trees_cpu_seconds(target.server_pids) - server0, tree_cpu_seconds(target.db_pid) - db0
+    client = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    percentiles = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)$", output, re.MULTILINE))
+    count = max(requests, 1)
+    wall = cpu1.wall_seconds - cpu0.wall_seconds
+    return Row(
+        endpoint="list (wrk)",
+        mode="closed",
+        rate_or_clients=clients,
+        rps=round(requests / (ended - started), 1),
+        p50_ms=round(_wrk_units(percentiles.get("50", "nan")), 2),
+        p95_ms=float("nan"),  # wrk prints 50/75/90/99 only
+        p99_ms=round(_wrk_units(percentiles.get("99", "nan")), 2),
+        errors=int(non_2xx.group(1)) if non_2xx else 0,
+        server_cpu_ms_per_request=round(server * 1000 / count, 3),
+        db_cpu_ms_per_request=round(db * 1000 / count, 3),
+        client_cpu_ms_per_request=round(client * 1000 / count, 3),
+        other_cpu_cores=round(
+            max(0.0, (cpu1.busy_seconds - cpu0.busy_seconds) - server - db - client) / wall, 2
+        ),
+        requests=requests,
+    )
+
+
 async def _asyncpg_floor(database_url: str, user_id: str) -> dict[str, float]:
     """CPU ms per request of the same statements through plain asyncpg in this process: the floor a
     Python server cannot go below (one prepared statement, one round trip, no HTTP, no JSON)."""
@@ -271,7 +366,6 @@ def _table(rows: list[Row]) -> str:
 def test_backend_bench(
     start_backend: Callable[..., AppProcess],
     database_url: str,
-    postgresql_proc: PostgreSQLExecutor,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     quiet = {"ACCESS_LOG": "false", "LOG_LEVEL": "WARNING"}
@@ -279,7 +373,7 @@ def test_backend_bench(
     backend = start_backend(database_url, f"http://127.0.0.1:{free_port()}/mcp", **quiet)
     assert backend.process is not None
     server_pids = [backend.process.pid]
-    db_pid = _postmaster_pid(postgresql_proc)
+    db_pid = run_async(_postmaster_pid, database_url)
     accounts = _seed(backend.base_url)
     floors = run_async(_asyncpg_floor, database_url, accounts[0]["user_id"])
     load_before = os.getloadavg()[0]
@@ -298,6 +392,10 @@ def test_backend_bench(
                 for amount in amounts:
                     source = create_users if endpoint == "create" else users_file
                     rows.append(_run_locust(target, source, endpoint, mode, amount))
+        # The load generator's own cost: the same list load from wrk, beside Locust's rows.
+        compared = _run_wrk(target, accounts[0], max(CLIENTS))
+        if compared is not None:
+            rows.append(compared)
     other = max((row.other_cpu_cores for row in rows), default=0.0)
     report = {
         "machine": {
@@ -306,13 +404,16 @@ def test_backend_bench(
             "kernel": platform.release(),
             "python": platform.python_version(),
             "load_average_before": round(load_before, 2),
-            "load_generator": "locust FastHttpUser, one process",
+            "load_generator": "locust FastHttpUser, one process (plus one wrk row for comparison)",
             "seconds_per_row": SECONDS,
         },
         "other_cpu_cores": other,
         "noisy": other > NOISY_OTHER_CORES,
         "asyncpg_floor_cpu_ms_per_request": floors,
-        "rows": [asdict(row) for row in rows],
+        # NaN (a figure the tool does not give, e.g. wrk's p95) is written as null.
+        "rows": [
+            {key: None if _is_nan(value) else value for key, value in asdict(row).items()} for row in rows
+        ],
     }
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(report, indent=2) + "\n")

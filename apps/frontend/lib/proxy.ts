@@ -12,6 +12,8 @@ const FORWARDED_RESPONSE_HEADERS = [
   "x-request-id",
 ];
 const DEFAULT_TIMEOUT_SECONDS = 30;
+/** The backend's own cap (1 MiB): a larger body is refused here without being buffered. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 const BODYLESS_STATUSES = new Set([101, 204, 205, 304]);
 
 export function backendBaseUrl(env: NodeJS.ProcessEnv = process.env): string | null {
@@ -45,6 +47,37 @@ function isTimeout(error: unknown): boolean {
   return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
 }
 
+class BodyTooLargeError extends Error {}
+
+/** The request body, read up to `limit` bytes; BodyTooLargeError as soon as it exceeds it, whether
+ * Content-Length says so up front or a chunked body grows past it. */
+export async function readBoundedBody(request: Request, limit: number = MAX_BODY_BYTES): Promise<ArrayBuffer> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError();
+  if (request.body === null) return new ArrayBuffer(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new BodyTooLargeError();
+    }
+    chunks.push(value);
+  }
+  const buffer = new ArrayBuffer(size);
+  const body = new Uint8Array(buffer);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return buffer;
+}
+
 export async function proxyToBackend(request: Request, segments: readonly string[]): Promise<Response> {
   const base = backendBaseUrl();
   if (base === null) return jsonError(503, "BACKEND_URL is not configured on the frontend");
@@ -55,7 +88,17 @@ export async function proxyToBackend(request: Request, segments: readonly string
     if (value !== null) headers.set(name, value);
   }
   const method = request.method.toUpperCase();
-  const bytes = method === "GET" || method === "HEAD" ? null : await request.arrayBuffer();
+  let bytes: ArrayBuffer | null = null;
+  if (method !== "GET" && method !== "HEAD") {
+    try {
+      bytes = await readBoundedBody(request);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        return jsonError(413, `request body must be at most ${MAX_BODY_BYTES} bytes`);
+      }
+      throw error;
+    }
+  }
   // No body rather than an empty one: Node 18's fetch fails a bodyless DELETE given a 0-byte
   // buffer (content-length mismatch).
   const body = bytes !== null && bytes.byteLength > 0 ? bytes : undefined;

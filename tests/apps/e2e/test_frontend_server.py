@@ -3,8 +3,10 @@ backend that a frontend running without the ingress relies on. No browser needed
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -86,3 +88,44 @@ def test_proxy_passes_methods_statuses_bodies_and_headers(client: httpx.Client) 
     wrong = client.post("/api/auth/login", json={"email": "nobody@example.com", "password": PASSWORD})
     assert wrong.status_code == 401
     assert wrong.headers["www-authenticate"] == "Bearer"
+
+
+def _post_raw(base_url: str, path: str, headers: dict[str, str], chunks: Iterator[bytes]) -> str:
+    """Send a request over a plain socket and return the response's status line: a server may answer
+    413 and close before the whole body is sent, which an HTTP client library reports as an error."""
+    address = urlsplit(base_url)
+    with socket.create_connection((address.hostname or "127.0.0.1", address.port or 80), timeout=30) as sock:
+        head = f"POST {path} HTTP/1.1\r\nHost: {address.netloc}\r\nConnection: close\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+        try:
+            sock.sendall(head.encode())
+            for chunk in chunks:
+                sock.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered early and closed; the answer is still to be read
+        try:
+            return sock.makefile("rb").readline().decode()
+        except ConnectionResetError:
+            return ""
+
+
+def test_proxy_refuses_bodies_over_the_cap_chunked_or_declared(
+    client: httpx.Client, frontend_url: str
+) -> None:
+    user_id, auth = _sign_up(client)
+    tasks = f"/api/{user_id}/tasks"
+    headers = {**auth, "Content-Type": "application/json"}
+    piece = b"x" * (64 * 1024)
+
+    def chunked() -> Iterator[bytes]:
+        for _ in range(20):
+            yield b"%x\r\n%s\r\n" % (len(piece), piece)
+        yield b"0\r\n\r\n"
+
+    declared = _post_raw(
+        frontend_url, tasks, {**headers, "Content-Length": str(2 * 1024 * 1024)}, iter([piece])
+    )
+    assert " 413 " in declared, declared
+    streamed = _post_raw(frontend_url, tasks, {**headers, "Transfer-Encoding": "chunked"}, chunked())
+    assert " 413 " in streamed, streamed
+    assert client.get(tasks, headers=auth).json() == []
