@@ -54,17 +54,18 @@ def fetch(
     body: str | None = None,
     hostname: str = INGRESS_HOST,
     timeout: float = 10.0,
+    headers: dict[str, str] | None = None,
 ) -> IngressResponse:
     connection = _PinnedConnection(endpoint, hostname, context, timeout)
     started = time.perf_counter()
     try:
-        headers = {"content-type": "application/json"} if body is not None else {}
-        connection.request(method, path, body=body, headers=headers)
+        sent = {**({"content-type": "application/json"} if body is not None else {}), **(headers or {})}
+        connection.request(method, path, body=body, headers=sent)
         response = connection.getresponse()
         payload = response.read().decode("utf-8", errors="replace")
         assert connection.sock is not None
         peer = connection.sock.getpeercert(binary_form=True) or b""
-        headers = {name.lower(): value for name, value in response.getheaders()}
-        return IngressResponse(response.status, headers, payload, time.perf_counter() - started, peer)
+        received = {name.lower(): value for name, value in response.getheaders()}
+        return IngressResponse(response.status, received, payload, time.perf_counter() - started, peer)
     finally:
         connection.close()

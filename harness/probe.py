@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -85,10 +88,7 @@ class Probe:
         return None if ready else f"phase {pod.status.phase}"
 
     def run(self, command: str, **arguments: Any) -> Any:
-        source = resources.files("harness").joinpath("probe_agent.py").read_text(encoding="utf-8")
-        output = exec_in_pod(
-            self.kube, self.namespace, PROBE_NAME, ["python3", "-c", source, command, json.dumps(arguments)]
-        )
+        output = exec_in_pod(self.kube, self.namespace, PROBE_NAME, self._agent_command(command, **arguments))
         try:
             return json.loads(output.strip().splitlines()[-1])
         except (json.JSONDecodeError, IndexError) as error:
@@ -108,3 +108,62 @@ class Probe:
     def repeat(self, url: str, count: int) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self.run("repeat", url=url, count=count)
         return result
+
+    def _agent_command(self, command: str, **arguments: Any) -> list[str]:
+        source = resources.files("harness").joinpath("probe_agent.py").read_text(encoding="utf-8")
+        return ["python3", "-c", source, command, json.dumps(arguments)]
+
+    def watch(
+        self,
+        targets: dict[str, dict[str, Any]],
+        on_result: Callable[[str, float, dict[str, Any]], None],
+        stop: threading.Event,
+    ) -> threading.Thread:
+        """Stream the agent's `watch` (one request per target per second) until stop is set.
+
+        on_result(target, started_at, result) gets each request, started_at being this machine's
+        wall-clock time the request started (receipt time minus its duration). A broken stream is
+        reopened; the gap shows as missing samples, never as made-up ones.
+        """
+
+        def follow() -> None:
+            while not stop.is_set():
+                try:
+                    stream_once()
+                except Exception as error:  # API hiccup or pod restart: reopen, never die
+                    print(f"  uptime probe stream reopened after {type(error).__name__}: {error}")
+                stop.wait(1)
+
+        def stream_once() -> None:
+            from kubernetes.stream import stream  # noqa: PLC0415 - patches the client; keep it local
+
+            connection = stream(
+                self.kube.exec_core.connect_get_namespaced_pod_exec,
+                PROBE_NAME,
+                self.namespace,
+                command=self._agent_command("watch", targets=targets),
+                stderr=True,
+                stdin=False,
+                stdout=True,
+                tty=False,
+                _preload_content=False,
+            )
+            pending = ""
+            try:
+                while connection.is_open() and not stop.is_set():
+                    connection.update(timeout=1)
+                    if not connection.peek_stdout():
+                        continue
+                    pending += connection.read_stdout()
+                    *lines, pending = pending.split("\n")
+                    received = time.time()
+                    for line in lines:
+                        if line.strip():
+                            result = json.loads(line)
+                            on_result(result["target"], received - float(result["seconds"]), result)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=follow, name="uptime probe stream", daemon=True)
+        thread.start()
+        return thread

@@ -7,8 +7,10 @@ so every latency is what a pod sees, not what a port-forward sees.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -68,7 +70,41 @@ def repeat(url: str, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
     return results
 
 
-COMMANDS: dict[str, Callable[..., Any]] = {"resolve": resolve, "request": request, "repeat": repeat}
+def watch(targets: dict[str, dict[str, Any]], interval: float = 1.0, timeout: float = 2.0) -> None:
+    """Request every target once per interval, each on a thread of its own so one slow target
+    never delays another; print one JSON line per request until the reader goes away."""
+    lock = threading.Lock()
+
+    def one(name: str, spec: dict[str, Any]) -> None:
+        outcome = request(spec["url"], headers=spec.get("headers"), timeout=timeout)
+        line = json.dumps(
+            {
+                "target": name,
+                "status": outcome["status"],
+                "seconds": outcome["seconds"],
+                "error": outcome.get("error", ""),
+            }
+        )
+        with lock:
+            try:
+                print(line, flush=True)
+            except (BrokenPipeError, OSError):
+                os._exit(0)
+
+    next_at = time.monotonic()
+    while True:
+        for name, spec in targets.items():
+            threading.Thread(target=one, args=(name, spec), daemon=True).start()
+        next_at += interval
+        time.sleep(max(next_at - time.monotonic(), 0))
+
+
+COMMANDS: dict[str, Callable[..., Any]] = {
+    "resolve": resolve,
+    "request": request,
+    "repeat": repeat,
+    "watch": watch,
+}
 
 if __name__ == "__main__":
     command, arguments = sys.argv[1], json.loads(sys.argv[2])

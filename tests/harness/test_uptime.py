@@ -1,42 +1,83 @@
-"""The uptime monitor counts up/down samples and keeps announced disruptions apart."""
+"""The uptime monitor: samples per target, disruption windows that set apart only their targets."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import threading
 import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
-from harness.uptime import UptimeMonitor
+import pytest
 
+from harness.uptime import PollingSampler, UptimeMonitor
 
-def test_counts_up_down_and_excluded() -> None:
-    state = {"backend": True, "frontend": True}
-    monitor = UptimeMonitor(("backend", "frontend"), lambda service: state[service])
-    monitor.sample_once()
-    state["backend"] = False
-    monitor.sample_once()
-    with monitor.disruption("postgres-0 killed"):
-        monitor.sample_once()
-    assert (monitor.tallies["backend"].up, monitor.tallies["backend"].down) == (1, 1)
-    assert monitor.tallies["backend"].excluded == 1
-    assert len(monitor.tallies["backend"].down_at) == 1 and monitor.tallies["frontend"].down_at == []
-    assert monitor.tallies["frontend"].ratio == 1.0
-    assert monitor.disruptions == ["postgres-0 killed"]
+AGENT = Path(__file__).resolve().parents[2] / "harness" / "probe_agent.py"
 
 
-def test_a_failing_check_counts_as_down() -> None:
-    def broken(service: str) -> bool:
-        raise RuntimeError("API unreachable")
+def test_a_disruption_sets_apart_only_its_targets() -> None:
+    monitor = UptimeMonitor(("backend", "frontend"), started=time.time())
+    now = time.time()
+    monitor.record("backend", now, True)
+    monitor.record("frontend", now, True)
+    with monitor.disruption("postgres-0 killed", ["backend"]):
+        inside = time.time()
+        monitor.record("backend", inside, False, "503")
+        monitor.record("frontend", inside, False, "timed out")
+    monitor.record("backend", time.time() + 1, False, "connection refused")
+    backend, frontend = monitor.tally("backend"), monitor.tally("frontend")
+    assert (backend.up, backend.down, backend.excluded) == (1, 1, 1)
+    assert backend.down_details == ["connection refused"]
+    assert (frontend.up, frontend.down, frontend.excluded) == (1, 1, 0)
+    assert "backend from +0s to +0s: postgres-0 killed" in monitor.windows_described()
 
-    monitor = UptimeMonitor(("backend",), broken)
-    monitor.sample_once()
-    assert monitor.tallies["backend"].down == 1
+
+def test_a_disruption_must_name_known_targets() -> None:
+    monitor = UptimeMonitor(("backend",))
+    with pytest.raises(ValueError, match="names the targets"), monitor.disruption("chaos", []):
+        pass
+    with pytest.raises(ValueError, match="names the targets"), monitor.disruption("chaos", ["db"]):
+        pass
 
 
-def test_thread_samples_until_stopped() -> None:
-    monitor = UptimeMonitor(("backend",), lambda service: True, interval=0.01)
-    monitor.start()
+def test_polling_sampler_counts_a_raising_check_as_down_and_stops() -> None:
+    monitor = UptimeMonitor(("ingress", "broken"))
+
+    def broken() -> tuple[bool, str]:
+        raise OSError("connection reset")
+
+    sampler = PollingSampler(monitor, {"ingress": lambda: (True, "200"), "broken": broken}, interval=0.01)
+    sampler.start()
     time.sleep(0.2)
-    monitor.stop()
-    taken = monitor.tallies["backend"].up
-    time.sleep(0.05)
+    sampler.stop()
+    taken = monitor.tally("ingress").up
     assert taken >= 3
-    assert monitor.tallies["backend"].up == taken
+    assert monitor.tally("broken").down >= 3
+    assert "OSError: connection reset" in monitor.tally("broken").down_details[0]
+    time.sleep(0.05)
+    assert monitor.tally("ingress").up == taken
+
+
+def test_probe_agent_watch_prints_one_line_per_target_per_second(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    targets = {"up": {"url": url}, "down": {"url": "http://127.0.0.1:9/"}}
+    agent = subprocess.Popen(
+        [sys.executable, str(AGENT), "watch", json.dumps({"targets": targets, "interval": 0.2})],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        assert agent.stdout is not None
+        lines = [json.loads(agent.stdout.readline()) for _ in range(6)]
+    finally:
+        agent.kill()
+        agent.wait()
+        server.shutdown()
+    by_target = {line["target"]: line for line in lines}
+    assert by_target["up"]["status"] == 200
+    assert by_target["down"]["status"] is None and by_target["down"]["error"]
