@@ -57,7 +57,10 @@ def scale_postgres(deployment: Deployment, replicas: int) -> None:
 def postgres_stopped(deployment: Deployment, uptime: UptimeMonitor) -> Iterator[float]:
     """Scale postgres to 0 until the block ends (yields when it started), then back, waiting for
     postgres and its dependents to be available again."""
-    with uptime.disruption("postgres scaled to 0 on purpose (readiness vs liveness, FR-006)"):
+    with uptime.disruption(
+        "postgres scaled to 0 on purpose (readiness vs liveness, FR-006)",
+        ["backend", "mcp-server", "/api through the ingress"],
+    ):
         started = time.monotonic()
         scale_postgres(deployment, 0)
         try:
