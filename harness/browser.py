@@ -28,14 +28,17 @@ CHROMIUM_ARGS = [
 DEFAULT_PASSWORD = "correct-horse-battery"
 
 
-def launch_chromium(playwright: Playwright, *, host_rules: str | None = None) -> Browser:
+def launch_chromium(
+    playwright: Playwright, *, host_rules: str | None = None, executable: Path = CHROMIUM
+) -> Browser:
     """Debian's Chromium, headless, with a new empty profile.
 
     host_rules: Chromium's --host-resolver-rules, e.g. "MAP taskflow.local 127.0.0.1", so the
     ingress host name reaches the ingress without touching the machine's /etc/hosts.
+    executable: what to start as Chromium (harness.browser_isolation wraps it in a netns).
     """
     args = [*CHROMIUM_ARGS, *([f"--host-resolver-rules={host_rules}"] if host_rules else [])]
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+    return playwright.chromium.launch(executable_path=str(executable), headless=True, args=args)
 
 
 def sign_up_through_ui(page: Page, frontend_url: str, password: str = DEFAULT_PASSWORD) -> str:

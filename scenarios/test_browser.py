@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -26,19 +27,28 @@ def page_through_ingress(deployment: Deployment, evidence: EvidenceRecorder) -> 
         from playwright.sync_api import expect, sync_playwright  # noqa: PLC0415
 
         from harness.browser import CHROMIUM, launch_chromium  # noqa: PLC0415
+        from harness.browser_isolation import chromium_in_own_network  # noqa: PLC0415
+        from harness.errors import UserError  # noqa: PLC0415
     except ImportError as error:
         evidence.skip("SC-003", CHECK, f"playwright is not installed ({error})")
     if not CHROMIUM.is_file():
         evidence.skip(
             "SC-003", CHECK, f"{CHROMIUM} is missing: install Debian's chromium (.ci/bootstrap does)"
         )
-    endpoint = deployment.ingress
-    # Pages come through the ingress from a busy single node: the first load and client-side
-    # redirects can take longer than Playwright's 5 s assertion default.
-    expect.set_options(timeout=ASSERTION_TIMEOUT_MS)
-    with sync_playwright() as playwright:
+    # Chromium aborts requests (net::ERR_NETWORK_CHANGED) whenever an interface of its network
+    # namespace comes or goes, and every pod start adds a veth on a single-node cluster's host:
+    # the browser gets a namespace of its own that reaches only the ingress (see browser_isolation).
+    with ExitStack() as isolated:
+        try:
+            executable = isolated.enter_context(chromium_in_own_network(CHROMIUM, deployment.ingress))
+        except UserError as error:
+            evidence.skip("SC-003", CHECK, f"no isolated network for the browser: {error}")
+        # Pages come through the ingress from a busy single node: the first load and client-side
+        # redirects can take longer than Playwright's 5 s assertion default.
+        expect.set_options(timeout=ASSERTION_TIMEOUT_MS)
+        playwright = isolated.enter_context(sync_playwright())
         browser = launch_chromium(
-            playwright, host_rules=f"MAP {INGRESS_HOST}:443 {endpoint.address}:{endpoint.port}"
+            playwright, host_rules=f"MAP {INGRESS_HOST} 127.0.0.1", executable=executable
         )
         # The run's certificate is self-signed; FR-003 checks it is the one served for this host.
         context = browser.new_context(ignore_https_errors=True, viewport={"width": 1280, "height": 900})
