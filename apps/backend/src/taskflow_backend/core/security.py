@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import time
 import uuid
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from jwt.types import Options
 
 _ALGORITHM = "HS256"
 MCP_AUDIENCE = "mcp"
@@ -36,14 +39,14 @@ def verify_password(password: str, password_hash: str) -> bool:
 
 
 class TokenCodec:
-    """HS256 tokens under one secret. The key bytes and decode options are made once, not per call."""
+    """HS256 tokens under one secret. Signing goes through PyJWT; verifying, on every request, uses
+    an HMAC whose key schedule is computed once here (PyJWT re-inspects the key on every decode,
+    e.g. tries to parse it as a public key, which costs more than the check itself)."""
 
     def __init__(self, secret: str, audience: str | None = None) -> None:
         self._key = secret.encode()
+        self._mac = hmac.new(self._key, digestmod=hashlib.sha256)
         self._audience = audience
-        self._jwt = jwt.PyJWT()
-        required = ["sub", "exp"] + (["aud"] if audience else [])
-        self._options: Options = {"require": required}
 
     def encode(self, subject: uuid.UUID | str, ttl_seconds: int) -> str:
         now = int(time.time())
@@ -55,12 +58,46 @@ class TokenCodec:
     def decode(self, token: str) -> uuid.UUID:
         """The subject the token was issued to; InvalidTokenError for anything else."""
         try:
-            claims = self._jwt.decode(
-                token, self._key, algorithms=[_ALGORITHM], audience=self._audience, options=self._options
-            )
+            header_part, payload_part, signature_part = token.split(".")
+            header = json.loads(_unbase64(header_part))
+            if not isinstance(header, dict) or header.get("alg") != _ALGORITHM:
+                raise InvalidTokenError("the algorithm is not HS256")
+            mac = self._mac.copy()
+            mac.update(f"{header_part}.{payload_part}".encode("ascii"))
+            if not hmac.compare_digest(mac.digest(), _unbase64(signature_part)):
+                raise InvalidTokenError("Signature verification failed")
+            claims = json.loads(_unbase64(payload_part))
+        except InvalidTokenError:
+            raise
+        except (ValueError, TypeError, UnicodeError) as exc:
+            raise InvalidTokenError("malformed token") from exc
+        if not isinstance(claims, dict):
+            raise InvalidTokenError("malformed token")
+        self._check_claims(claims)
+        try:
             return uuid.UUID(str(claims["sub"]))
-        except (jwt.PyJWTError, ValueError) as exc:
-            raise InvalidTokenError(str(exc)) from exc
+        except ValueError as exc:
+            raise InvalidTokenError("the subject is not a user id") from exc
+
+    def _check_claims(self, claims: dict[str, object]) -> None:
+        for required in ("sub", "exp", *(("aud",) if self._audience else ())):
+            if required not in claims:
+                raise InvalidTokenError(f'Token is missing the "{required}" claim')
+        expires = claims["exp"]
+        if not isinstance(expires, int | float) or isinstance(expires, bool):
+            raise InvalidTokenError("Expiration Time claim (exp) must be a number")
+        if expires <= time.time():
+            raise InvalidTokenError("Signature has expired")
+        audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if self._audience is None and audience is not None:
+            raise InvalidTokenError("Invalid audience")
+        if self._audience is not None and self._audience not in audiences:
+            raise InvalidTokenError("Audience doesn't match")
+
+
+def _unbase64(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
 def create_access_token(user_id: uuid.UUID, secret: str, ttl_seconds: int) -> str:
