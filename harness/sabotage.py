@@ -112,6 +112,13 @@ def secret_inlined_in_backend(manifests: list[Manifest]) -> None:
                     variable["value"] = secrets[reference["name"]][reference["key"]]
 
 
+def mcp_service_to_closed_port(manifests: list[Manifest]) -> None:
+    """The mcp-server Service forwards to a container port nothing listens on."""
+    for service in _objects(manifests, "Service", "mcp-server"):
+        for port in service["spec"]["ports"]:
+            port["targetPort"] = 9999
+
+
 def mcp_service_renamed(manifests: list[Manifest]) -> None:
     for service in _objects(manifests, "Service", "mcp-server"):
         service["metadata"]["name"] = "mcp-server-renamed"
@@ -288,6 +295,17 @@ SABOTAGES = {
             check="DNS name mcp-server resolves",
             also=("DNS name mcp-server.*.svc.cluster.local resolves", "mcp-server *"),
             select=("-k", "resolve_in_cluster_dns"),
+            static=False,
+        ),
+        Sabotage(
+            "mcp-service-to-closed-port",
+            "FR-002",
+            "test_service_discovery.py",
+            "the mcp-server Service sends its port to 9999, where nothing listens",
+            mcp_service_to_closed_port,
+            check="mcp-server answers by service name",
+            also=("mcp-server *",),
+            select=("-k", "answers_by_name_within_budget and mcp"),
             static=False,
         ),
         Sabotage(
