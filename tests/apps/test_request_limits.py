@@ -146,3 +146,14 @@ def test_list_is_paginated_with_limit_and_offset(signed_up_user: SignedUpUser) -
     assert [task["id"] for task in user.client.get(user.tasks_path).json()] == ids
     assert user.client.get(user.tasks_path, params={"limit": 0}).status_code == 422
     assert user.client.get(user.tasks_path, params={"limit": 501}).status_code == 422
+
+
+def test_two_worker_processes_serve_and_stop_on_sigterm(
+    start_backend: Callable[..., AppProcess], database_url: str, sign_up: Callable[[str], SignedUpUser]
+) -> None:
+    backend = start_backend(database_url, "http://127.0.0.1:9/mcp", WORKERS="2")
+    user = sign_up(backend.base_url)
+    for _ in range(4):
+        assert user.client.get(user.tasks_path).status_code == 200
+    assert backend.stop() is not None
+    assert backend.process is not None and backend.process.poll() is not None
