@@ -90,7 +90,7 @@ def deploy_taskflow(
     step(timings, "load images", started)
 
     started = time.monotonic()
-    images = {image_name(image.reference): image.reference for image in built}
+    images = {image_name(image.reference): provider.image_reference(image.reference) for image in built}
     rendered = render_overlay(
         provider.overlay, namespace=namespace, images=images, run_secrets=generate_secrets()
     )

@@ -84,6 +84,9 @@ class K3sProvider:
                     timeout=600,
                 )
 
+    def image_reference(self, built: str) -> str:
+        return built
+
     def ingress(self) -> IngressEndpoint:
         return IngressEndpoint("127.0.0.1", HTTPS_PORT)
 

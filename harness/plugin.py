@@ -67,6 +67,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         " the prerequisites'); nothing is pulled from a registry",
     )
     group.addoption(
+        "--image-registry",
+        metavar="REGISTRY",
+        help="with --provider external: push the images built here to REGISTRY (skopeo) and deploy"
+        " them from there",
+    )
+    group.addoption(
         "--keep", action="store_true", help="keep the namespace (and cluster) after the run to debug"
     )
     group.addoption("--run-dir", type=Path, help="report folder (default reports/<UTC time>-<provider>)")
@@ -162,6 +168,7 @@ def provider(pytestconfig: pytest.Config) -> Generator[Provider, None, None]:
             overlay=pytestconfig.getoption("overlay"),
             install_prerequisites=pytestconfig.getoption("install_prerequisites"),
             images_present=pytestconfig.getoption("images_present"),
+            image_registry=pytestconfig.getoption("image_registry"),
         )
     except UserError as error:
         raise pytest.UsageError(str(error)) from None

@@ -33,7 +33,9 @@ def overlay_ingress_class(overlay: str) -> str:
 def prepare_cluster(provider: Provider, kubeconfig: Path, run_dir: Path) -> Prerequisites:
     """Check (and where allowed install) the prerequisites; write prerequisites.json to run_dir."""
     options = provider.prerequisite_options(overlay_ingress_class(provider.overlay))
-    prerequisites = ensure_prerequisites(Kube.from_kubeconfig(kubeconfig), options, provider.load_archives)
+    prerequisites = ensure_prerequisites(
+        Kube.from_kubeconfig(kubeconfig), options, provider.load_archives, provider.image_reference
+    )
     record = {
         "kubernetes_version": prerequisites.kubernetes_version,
         "seconds": prerequisites.seconds,

@@ -42,6 +42,10 @@ class Provider(Protocol):
 
     def ingress(self) -> IngressEndpoint: ...
 
+    def image_reference(self, built: str) -> str:
+        """Where the cluster's nodes find the image built here as `built`."""
+        ...
+
     def prerequisite_options(self, ingress_class: str) -> PrerequisiteOptions:
         """May the harness install missing cluster prerequisites here, and how."""
         ...
@@ -78,6 +82,9 @@ class LocalProvider:
 
     def ingress(self) -> IngressEndpoint:
         return IngressEndpoint("127.0.0.1", INGRESS_HTTPS_PORT)
+
+    def image_reference(self, built: str) -> str:
+        return built
 
     def prerequisite_options(self, ingress_class: str) -> PrerequisiteOptions:
         # `up` starts every add-on; a missing one means the cluster is degraded, not bare.
@@ -164,6 +171,9 @@ class PytestKubernetesProvider:
         # kind and k3d map the ingress controller's 443 to the host (see manifests/overlays/kind).
         return IngressEndpoint("127.0.0.1")
 
+    def image_reference(self, built: str) -> str:
+        return built
+
     def prerequisite_options(self, ingress_class: str) -> PrerequisiteOptions:
         # The node is a container (kind, k3d) or a VM (minikube): host ports, mapped on by the tool.
         return PrerequisiteOptions(install=True, ingress_class=ingress_class, images=self.prerequisite_images)
@@ -182,6 +192,7 @@ class ExternalProvider:
     name: str = "external"
     install_prerequisites: bool = False
     images_present: bool = False
+    image_registry: str | None = None
 
     def ensure_up(self) -> Path:
         if not self.kubeconfig_path.is_file():
@@ -193,8 +204,21 @@ class ExternalProvider:
         return self.kubeconfig_path
 
     def load_archives(self, archives: list[Path]) -> None:
-        # An external cluster pulls from its own registry; images must already be there.
-        return None
+        # An external cluster pulls: from --image-registry (pushed here), else it already has them.
+        if self.image_registry is None:
+            return
+        from harness.images.load import archive_reference  # noqa: PLC0415
+        from harness.registry import push  # noqa: PLC0415
+
+        for archive in archives:
+            push(archive, self.image_reference(archive_reference(archive)))
+
+    def image_reference(self, built: str) -> str:
+        if self.image_registry is None:
+            return built
+        from harness.registry import registry_reference  # noqa: PLC0415
+
+        return registry_reference(self.image_registry, built)
 
     def ingress(self) -> IngressEndpoint:
         return IngressEndpoint(self.ingress_address)
@@ -205,7 +229,7 @@ class ExternalProvider:
         return PrerequisiteOptions(
             install=self.install_prerequisites,
             ingress_class=ingress_class,
-            images="local" if self.images_present else "upstream",
+            images="local" if self.images_present or self.image_registry else "upstream",
             listen_address=self.ingress_address if loopback else "",
             host_network=loopback,
         )
@@ -260,6 +284,7 @@ def make_provider(
     overlay: str | None = None,
     install_prerequisites: bool = False,
     images_present: bool = False,
+    image_registry: str | None = None,
 ) -> Provider:
     name = choose_provider_name(requested)
     if name == "external":
@@ -275,6 +300,7 @@ def make_provider(
             overlay=overlay or "kind",
             install_prerequisites=install_prerequisites,
             images_present=images_present,
+            image_registry=image_registry,
         )
     if overlay is not None:
         raise UserError(

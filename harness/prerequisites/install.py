@@ -153,7 +153,10 @@ def pieces(ingress_class: str) -> list[Piece]:
 
 
 def ensure_prerequisites(
-    kube: Kube, options: Options, load_archives: Callable[[list[Path]], None]
+    kube: Kube,
+    options: Options,
+    load_archives: Callable[[list[Path]], None],
+    reference_of: Callable[[str], str] = str,
 ) -> Prerequisites:
     """Check every piece; install the missing ones when allowed; raise with one line each if not."""
     started = time.monotonic()
@@ -175,7 +178,7 @@ def ensure_prerequisites(
         raise UserError("the cluster lacks what the spec needs:\n  " + "\n  ".join(blocked))
     prerequisites = Prerequisites(kube, version, results)
     if missing:
-        _install([piece for piece, _ in missing], options, load_archives, prerequisites)
+        _install([piece for piece, _ in missing], options, (load_archives, reference_of), prerequisites)
     prerequisites.seconds = round(time.monotonic() - started, 1)
     return prerequisites
 
@@ -235,12 +238,12 @@ def render(manifest: str, options: Options, images: dict[str, str]) -> list[dict
 def _install(
     missing: list[Piece],
     options: Options,
-    load_archives: Callable[[list[Path]], None],
+    images_to_nodes: tuple[Callable[[list[Path]], None], Callable[[str], str]],
     prerequisites: Prerequisites,
 ) -> None:
     kube = prerequisites.kube
     names = [name for piece in missing for name in piece.images]
-    images = _image_references(names, options, load_archives)
+    images = _image_references(names, options, *images_to_nodes)
     objects = render("namespace.yaml", options, images)
     for piece in missing:
         assert piece.manifest is not None  # ensured by ensure_prerequisites
@@ -271,13 +274,16 @@ def _install(
 
 
 def _image_references(
-    names: list[str], options: Options, load_archives: Callable[[list[Path]], None]
+    names: list[str],
+    options: Options,
+    load_archives: Callable[[list[Path]], None],
+    reference_of: Callable[[str], str],
 ) -> dict[str, str]:
     if options.images != "local":
         return {name: str(ADDON_IMAGES[name].upstream) for name in names}
     archives = [build_addon_image(name) for name in names]
     load_archives(archives)
-    return {name: str(ADDON_IMAGES[name].local) for name in names}
+    return {name: reference_of(str(ADDON_IMAGES[name].local)) for name in names}
 
 
 PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName")

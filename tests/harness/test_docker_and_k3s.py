@@ -61,3 +61,44 @@ def test_k3s_labels_its_node_for_the_ingress_and_leaves_traefik_out() -> None:
     assert k3s_provider.k3s_command("127.0.0.1") == (
         "server --disable traefik --tls-san=127.0.0.1 --node-label=ingress-ready=true"
     )
+
+
+def test_registry_references_drop_the_local_prefix_and_pushes_are_read_back() -> None:
+    from harness import registry  # noqa: PLC0415
+
+    assert registry.registry_reference("reg.lab:5000/", "localhost/taskflow/backend:0.1.0") == (
+        "reg.lab:5000/taskflow/backend:0.1.0"
+    )
+    assert registry.push_commands(Path("/c/b.tar"), "reg.lab:5000/taskflow/backend:0.1.0") == [
+        [
+            "skopeo",
+            "copy",
+            "--quiet",
+            "docker-archive:/c/b.tar",
+            "docker://reg.lab:5000/taskflow/backend:0.1.0",
+        ],
+        ["skopeo", "inspect", "--raw", "docker://reg.lab:5000/taskflow/backend:0.1.0"],
+    ]
+
+
+def test_external_with_a_registry_deploys_from_it_and_builds_addon_images_here() -> None:
+    provider = providers.make_provider("external", kubeconfig=Path("k"), image_registry="reg.lab:5000")
+    assert (
+        provider.image_reference("localhost/taskflow/mcp-server:0.1.0")
+        == "reg.lab:5000/taskflow/mcp-server:0.1.0"
+    )
+    assert provider.prerequisite_options("traefik").images == "local"
+    plain = providers.make_provider("external", kubeconfig=Path("k"))
+    assert (
+        plain.image_reference("localhost/taskflow/mcp-server:0.1.0") == "localhost/taskflow/mcp-server:0.1.0"
+    )
+
+
+def test_an_image_the_registry_does_not_have_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from harness import registry  # noqa: PLC0415
+
+    monkeypatch.setattr(registry.shutil, "which", lambda name: None)
+    with pytest.raises(UserError, match=r"^skopeo is not installed .*--images-present\)$"):
+        registry.push(tmp_path / "a.tar", "reg.lab:5000/taskflow/a:1")
