@@ -55,6 +55,10 @@ if os.fork():
     sys.exit(0 if answer.startswith("frozen") else 1)
 os.close(read_end)
 os.setsid()
+# Let go of the exec session's output at once, so it ends when the parent has reported.
+devnull = os.open(os.devnull, os.O_RDWR)
+for stream in (0, 1, 2):
+    os.dup2(devnull, stream)
 libc = ctypes.CDLL(None, use_errno=True)
 frozen = []
 for tid in sorted(int(t) for t in os.listdir("/proc/1/task")):
@@ -64,9 +68,6 @@ for tid in sorted(int(t) for t in os.listdir("/proc/1/task")):
     frozen.append(tid)
 os.write(write_end, f"frozen threads {frozen} of PID 1".encode())
 os.close(write_end)
-devnull = os.open(os.devnull, os.O_RDWR)
-for stream in (0, 1, 2):
-    os.dup2(devnull, stream)
 while True:
     time.sleep(3600)
 """
