@@ -101,6 +101,7 @@ def chat_during_disruption(
     secrets: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Chat every half second for a while: each answer is 200, or 503 + Retry-After within budget."""
+    fault_clock()
     budget = chat_unavailable_budget(mcp_timeouts(configuration, secrets))
     api, user = api_and_user(configuration)
     answers: dict[str, int] = {}
