@@ -56,8 +56,8 @@ class K3sProvider:
 
         container = K3SContainer(self.image)
         container.with_command(k3s_command(container.get_container_host_ip()))
-        # docker-py takes (address, port) for a bind on one address; the stub says str | int
-        container.with_bind_ports(HTTPS_PORT, ("127.0.0.1", HTTPS_PORT))  # type: ignore[arg-type]
+        # docker-py takes (address, port) to bind one address only; with_bind_ports takes no address
+        container.ports[str(HTTPS_PORT)] = ("127.0.0.1", HTTPS_PORT)  # type: ignore[assignment]
         try:
             container.start()
         except DockerException as error:

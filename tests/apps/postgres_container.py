@@ -66,6 +66,7 @@ def postgres_container_fixture() -> Iterator[ContainerServer | None]:
     password = secrets.token_urlsafe(16)
     container = PostgresContainer(image, username="taskflow", password=password, dbname="taskflow_tests")
     container.with_command("-c max_connections=300 -c fsync=off")
+    # loopback only (docker-py's (address,) form; testcontainers' default publishes on every address)
+    container.ports["5432"] = ("127.0.0.1",)
     with container:
-        host = container.get_container_host_ip()
-        yield ContainerServer("taskflow", password, host, int(container.get_exposed_port(5432)))
+        yield ContainerServer("taskflow", password, "127.0.0.1", int(container.get_exposed_port(5432)))
