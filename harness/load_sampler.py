@@ -153,6 +153,22 @@ class ClusterSampler:
         }
 
 
+def metrics_api_missing(kube: Kube) -> str | None:
+    """Why the HPA cannot read CPU here (no metrics.k8s.io API), or None when the API answers."""
+    from kubernetes.client import ApiException  # noqa: PLC0415
+
+    try:
+        kube.custom.list_cluster_custom_object("metrics.k8s.io", "v1beta1", "nodes")
+    except ApiException as error:
+        if error.status in (404, 503):
+            return (
+                f"no metrics API (metrics.k8s.io answered {error.status}): the HPA cannot read CPU; "
+                "install metrics-server (the harness's prerequisites step does) and run again"
+            )
+        raise
+    return None
+
+
 def ingress_target(deployment: Deployment, run_dir: Path, certificate_pem: str) -> LoadTarget:
     """The run's ingress for Locust: https://taskflow.local dialled at the provider's address,
     trusting only the run's own certificate (written next to the report)."""

@@ -33,7 +33,9 @@ class Tick:
 
 @dataclass(frozen=True)
 class Ramp:
-    """Ramp to `peak` users over `ramp_seconds`, hold them, then stop them within `down_seconds`."""
+    """Ramp to `peak` users over `ramp_seconds`, hold them, then stop them within `down_seconds`.
+
+    Users are spawned over the first 90 % of the ramp, so all of them run when the hold begins."""
 
     peak: int = 100
     ramp_seconds: float = 60.0
@@ -56,11 +58,15 @@ class Ramp:
     def total_seconds(self) -> float:
         return self.hold_ends + self.down_seconds
 
+    @property
+    def spawn_rate(self) -> float:
+        return self.peak / (0.9 * self.ramp_seconds)
+
     def tick(self, elapsed: float) -> Tick | None:
         if elapsed < self.hold_starts:
-            return Tick(self.peak, self.peak / self.ramp_seconds, RAMP)
+            return Tick(self.peak, self.spawn_rate, RAMP)
         if elapsed < self.hold_ends:
-            return Tick(self.peak, self.peak / self.ramp_seconds, HOLD)
+            return Tick(self.peak, self.spawn_rate, HOLD)
         if elapsed < self.total_seconds:
             return Tick(0, self.peak / self.down_seconds, RAMP_DOWN)
         return None

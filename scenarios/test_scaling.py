@@ -18,7 +18,7 @@ import pytest
 
 from harness.deploy import Deployment
 from harness.kube import WaitTimeoutError, wait_until
-from harness.load_sampler import ClusterSample, ingress_target, sampling
+from harness.load_sampler import ClusterSample, ingress_target, metrics_api_missing, sampling
 from harness.loadplot import plot_load_run
 from harness.loadrun import LoadRun, LoadTarget, run_locust
 from harness.plugin import progress_shown
@@ -140,6 +140,9 @@ def ramp100(
     deployment: Deployment, run_dir: Path, tls_certificate_pem: str, pytestconfig: pytest.Config
 ) -> Generator[LoadedRun, None, None]:
     """Locust's ramp100 through the ingress, the cluster sampled beside it, then the scale-back."""
+    missing = metrics_api_missing(deployment.kube)
+    if missing:
+        pytest.fail(missing, pytrace=False)  # before 3 minutes of load whose scaling nobody could see
     target = ingress_target(deployment, run_dir, tls_certificate_pem)
     shape = ["--shape", "ramp100", "--peak-users", str(PEAK_USERS)]
     shape += ["--ramp-seconds", str(RAMP_SECONDS), "--hold-seconds", str(HOLD_SECONDS)]

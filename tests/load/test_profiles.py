@@ -29,7 +29,7 @@ def test_ramp100_ramps_holds_then_stops() -> None:
     assert ramp.tick(30) == ramp.tick(0)
     holding = ramp.tick(60)
     assert holding is not None and (holding.users, holding.phase) == (100, HOLD)
-    assert holding.spawn_rate == pytest.approx(100 / 60)
+    assert holding.spawn_rate == pytest.approx(100 / 54)  # all users up 6 s before the hold
     down = ramp.tick(185)
     assert down is not None and (down.users, down.phase) == (0, RAMP_DOWN)
     assert ramp.tick(190) is None
