@@ -213,6 +213,19 @@ def chaos_sabotage(
     )
 
 
+def hpa_target_unreachable(manifests: list[Manifest]) -> None:
+    # Utilization is relative to the 100m request and a pod cannot use more than its 1-CPU limit
+    # (1000 %): a 5000 % target is never reached, whatever the load.
+    for hpa in _objects(manifests, "HorizontalPodAutoscaler", "backend"):
+        for metric in hpa["spec"]["metrics"]:
+            metric["resource"]["target"]["averageUtilization"] = 5000
+
+
+def backend_one_small_replica(manifests: list[Manifest]) -> None:
+    backend_single_replica(manifests)
+    backend_cpu_starved(manifests)
+
+
 SABOTAGES = {
     sabotage.name: sabotage
     for sabotage in (
@@ -387,9 +400,47 @@ SABOTAGES = {
 }
 
 
+# The load sabotages (scenarios/test_scaling.py, 3 min of Locust each): usable with --sabotage,
+# not yet in SABOTAGES (tests/sabotage's live matrix and its control run) until a live run on the
+# embedded cluster has shown each one failing exactly its check.
+LOAD_SABOTAGES = {
+    sabotage.name: sabotage
+    for sabotage in (
+        Sabotage(
+            "hpa-target-unreachable",
+            "FR-005",
+            "test_scaling.py",
+            "the backend HPA targets 5000 % CPU, more than a pod's limit allows: it never scales out",
+            hpa_target_unreachable,
+            check="HPA scales backend above minReplicas 2 under load",
+            also=("new backend pods become ready and take traffic",),
+            select=("-k", "scales_backend_under_load"),
+            static=False,
+        ),
+        Sabotage(
+            "backend-one-small-replica",
+            "SC-004",
+            "test_scaling.py",
+            "the backend is held to one replica with a 100m CPU limit (the 100 users overload it)",
+            backend_one_small_replica,
+            check="p95 response time of task endpoints in the hold",
+            also=(
+                "p99 response time of task endpoints in the hold",
+                "failed requests in the hold",
+                "all 100 users active through the hold",
+                "ramp100 load run *",
+            ),
+            select=("-k", "hundred_concurrent_users"),
+            static=False,
+        ),
+    )
+}
+
+
 def sabotage_named(name: str) -> Sabotage:
-    if name not in SABOTAGES:
+    known = {**SABOTAGES, **LOAD_SABOTAGES}
+    if name not in known:
         raise UserError(
-            f"unknown sabotage {name!r}", where="--sabotage", fix=f"use one of: {', '.join(SABOTAGES)}"
+            f"unknown sabotage {name!r}", where="--sabotage", fix=f"use one of: {', '.join(known)}"
         )
-    return SABOTAGES[name]
+    return known[name]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness.load_sampler import millicores, process_cpu_seconds
 from harness.loadplot import plot_load_run
 from harness.loadrun import LoadRun, progress_line
+from harness.render import render_overlay
+from harness.sabotage import LOAD_SABOTAGES, sabotage_named
 
 
 @pytest.mark.parametrize(
@@ -62,3 +66,27 @@ def test_progress_line_reads_the_last_timeline_entry(tmp_path: Path) -> None:
     line["p95_ms"] = 120.4
     run.timeline_file.write_text(json.dumps(line) + "\n")
     assert progress_line(run) == "hold 75s: 100 users, 41.2 req/s, 0.0 failures/s, p95 120 ms"
+
+
+@pytest.mark.parametrize("name", list(LOAD_SABOTAGES))
+def test_load_sabotages_change_the_backend_scaling(name: str) -> None:
+    rendered = render_overlay("local")
+    broken = copy.deepcopy(rendered)
+    sabotage = sabotage_named(name)
+    sabotage.apply(broken)
+
+    def backend(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+        return next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == "backend")
+
+    hpa, original_hpa = (
+        backend(broken, "HorizontalPodAutoscaler"),
+        backend(rendered, "HorizontalPodAutoscaler"),
+    )
+    if name == "hpa-target-unreachable":
+        assert hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 5000
+        assert f"minReplicas {original_hpa['spec']['minReplicas']}" in sabotage.check
+    else:
+        assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (1, 1)
+        limits = backend(broken, "Deployment")["spec"]["template"]["spec"]["containers"][0]["resources"]
+        assert limits["limits"]["cpu"] == "100m"
+    assert sabotage.scenario == "test_scaling.py" and sabotage.select
