@@ -274,3 +274,24 @@ def test_encryption_config_is_private_and_made_once(tmp_path: Path) -> None:
     text = path.read_text()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and "secretbox" in text
     assert configs.encryption_config(layout).read_text() == text
+
+
+@ROOT_ONLY
+def test_nft_tables_and_base_chains_iptables_made_are_removed_others_stay() -> None:
+    if shutil.which("nft") is None:
+        pytest.skip("needs the nft tool")
+    code = (
+        "import subprocess\n"
+        "from harness.cluster import network\n"
+        "run = lambda *a: subprocess.run(list(a), check=True)\n"
+        "run('iptables', '-N', 'THEIRS')\n"  # someone's table filter, chain THEIRS
+        "before = network.nft_chains()\n"
+        "run('iptables', '-A', 'INPUT', '-j', 'RETURN')\n"  # our run adds base chains and a table
+        "run('iptables', '-D', 'INPUT', '-j', 'RETURN')\n"
+        "run('iptables', '-t', 'nat', '-S')\n"
+        "run('iptables', '-t', 'nat', '-N', 'KUBE-X')\n"
+        "run('iptables', '-t', 'nat', '-X', 'KUBE-X')\n"
+        "network.remove_new_empty_nft_chains(before)\n"
+        "assert network.nft_chains() == before, (network.nft_chains(), before)\n"
+    )
+    subprocess.run(["unshare", "-n", sys.executable, "-c", code], check=True, timeout=60)
