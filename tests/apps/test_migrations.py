@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from importlib.resources import files
 
+import httpx
 import psycopg
 from app_processes import AppProcess
 
@@ -49,3 +54,41 @@ def test_replicas_starting_together_migrate_once(
     assert tables == {"alembic_version", "users", "tasks", "conversations", "messages"}
     upgrades = sum(p.log_path.read_text().count("Running upgrade") for p in (*replicas, mcp))
     assert upgrades == 1
+
+
+def test_apps_that_do_not_migrate_wait_for_the_schema_and_accept_a_newer_one(
+    start_backend: Callable[..., AppProcess], new_database_url: Callable[[], str]
+) -> None:
+    """The cluster's layout: the init container migrates once per rollout, the apps only check. An
+    app is not ready on an unmigrated database, ready once it is migrated, and an older app meeting
+    a newer schema (a rollback) stays ready instead of crash-looping."""
+    database_url = new_database_url()
+    backend = start_backend(database_url, "http://127.0.0.1:9/mcp", wait=False, RUN_MIGRATIONS="false")
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(backend.base_url + "/healthz").status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, backend.log_tail()
+        time.sleep(0.2)
+    not_ready = httpx.get(backend.base_url + "/readyz")
+    assert not_ready.status_code == 503
+    assert "not migrated" in not_ready.json()["database"]
+
+    migrate = subprocess.run(
+        [sys.executable, "-m", "taskflow_backend.db.migrate"],
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+    assert httpx.get(backend.base_url + "/readyz").status_code == 200
+
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = 'zz_from_a_newer_release'")
+    rolled_back = start_backend(database_url, "http://127.0.0.1:9/mcp", RUN_MIGRATIONS="false")
+    assert httpx.get(rolled_back.base_url + "/readyz").status_code == 200
