@@ -295,3 +295,58 @@ def test_nft_tables_and_base_chains_iptables_made_are_removed_others_stay() -> N
         "assert network.nft_chains() == before, (network.nft_chains(), before)\n"
     )
     subprocess.run(["unshare", "-n", sys.executable, "-c", code], check=True, timeout=60)
+
+
+GUARD_PACKETS = """
+import subprocess, sys
+from harness.cluster import network
+peer = sys.argv[1]
+def sh(*a, ns=False):
+    argv = (['nsenter', '-t', peer, '-n'] if ns else []) + list(a)
+    return subprocess.run(argv, capture_output=True, text=True).returncode
+CONNECT = 'import socket, sys; socket.create_connection((sys.argv[1], 7777), timeout=1).close()'
+def ping(addr, ns=False):  # a TCP connection to the listener on the other side
+    return sh(sys.executable, '-c', CONNECT, addr, ns=ns) == 0
+for cmd in (['ip', 'link', 'set', 'lo', 'up'], ['ip', 'link', 'add', 'tfbr0', 'type', 'bridge'],
+            ['ip', 'addr', 'add', '10.244.0.1/24', 'dev', 'tfbr0'], ['ip', 'link', 'set', 'tfbr0', 'up'],
+            ['ip', 'link', 'add', 'nic1', 'type', 'veth', 'peer', 'name', 'nic2'],
+            ['ip', 'link', 'set', 'nic2', 'netns', peer],
+            ['ip', 'addr', 'add', '192.0.2.2/24', 'dev', 'nic1'],
+            ['ip', 'link', 'set', 'nic1', 'up'], ['ip', 'route', 'add', '10.96.0.0/16', 'via', '192.0.2.1']):
+    assert sh(*cmd) == 0, cmd
+for cmd in (['ip', 'addr', 'add', '192.0.2.1/24', 'dev', 'nic2'], ['ip', 'link', 'set', 'nic2', 'up'],
+            ['ip', 'addr', 'add', '10.96.0.9/32', 'dev', 'nic2'],
+            ['ip', 'route', 'add', '10.244.0.0/24', 'via', '192.0.2.2']):
+    assert sh(*cmd, ns=True) == 0, cmd
+import socket, threading
+listener = socket.create_server(('0.0.0.0', 7777))
+threading.Thread(target=lambda: [listener.accept()[0].close() for _ in iter(int, 1)], daemon=True).start()
+LISTEN = ('import socket; s = socket.create_server(("0.0.0.0", 7777)); '
+          '[s.accept()[0].close() for _ in iter(int, 1)]')
+server = subprocess.Popen(['nsenter', '-t', peer, '-n', sys.executable, '-c', LISTEN])
+import time; time.sleep(0.5)
+# a second NIC: a service-CIDR route through it (a VPN, say), and a neighbour reaching the node IP
+assert ping('10.96.0.9') and ping('10.244.0.1', ns=True), 'the test network itself does not work'
+network.ensure_guard()
+assert not ping('10.96.0.9'), 'outbound service-CIDR traffic left through nic1'
+assert not ping('10.244.0.1', ns=True), 'inbound pod-CIDR traffic from nic1 was accepted'
+assert ping('10.244.0.1') and ping('192.0.2.1'), 'loopback/bridge or unrelated traffic was dropped'
+network.remove_guard()
+assert ping('10.96.0.9') and ping('10.244.0.1', ns=True)
+server.kill()
+"""
+
+
+@ROOT_ONLY
+def test_guard_drops_cluster_cidr_traffic_on_any_other_interface_both_ways() -> None:
+    if shutil.which("nsenter") is None:
+        pytest.skip("needs nsenter")
+    neighbour = subprocess.Popen(["unshare", "-n", "sleep", "60"])
+    try:
+        time.sleep(0.2)
+        subprocess.run(
+            ["unshare", "-n", sys.executable, "-c", GUARD_PACKETS, str(neighbour.pid)], check=True, timeout=60
+        )
+    finally:
+        neighbour.kill()
+        neighbour.wait()
