@@ -179,6 +179,9 @@ def start_backend(
                 "JWT_SECRET": jwt_secret,
                 "MCP_TOKEN_SECRET": mcp_token_secret,
                 "MCP_SERVER_URL": mcp_url,
+                # The whole suite signs up from 127.0.0.1; test_request_limits sets tighter limits.
+                "AUTH_RATE_PER_MINUTE": "100000",
+                "AUTH_BURST": "10000",
                 "MCP_CONNECT_TIMEOUT_SECONDS": "1",
                 "MCP_TIMEOUT_SECONDS": "5",
                 "MCP_RETRY_AFTER_SECONDS": "5",

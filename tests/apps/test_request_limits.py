@@ -52,7 +52,9 @@ def test_concurrent_logins_are_bounded_with_429_and_retry_after(
     start_backend: Callable[..., AppProcess], database_url: str, sign_up: Callable[[str], SignedUpUser]
 ) -> None:
     # One hashing slot and a queue of 4: of 24 logins at once, some must be turned away.
-    backend = start_backend(database_url, "http://127.0.0.1:9/mcp", PASSWORD_HASH_CONCURRENCY="1")
+    backend = start_backend(
+        database_url, "http://127.0.0.1:9/mcp", PASSWORD_HASH_CONCURRENCY="1", PASSWORD_HASH_QUEUE="4"
+    )
     user = sign_up(backend.base_url)
 
     def login(_: int) -> httpx.Response:

@@ -52,13 +52,12 @@ class Services:
                 timeout=settings.llm_timeout_seconds,
             )
             llm = LlmAgent(llm_http, settings.llm_model)
-        slots = settings.password_hash_concurrency
         return cls(
             settings,
             await create_pool(settings),
             SchemaGate(),
             tokens,
-            HashSlots(slots, queue=slots * 4),
+            HashSlots(settings.password_hash_concurrency, queue=settings.password_hash_queue),
             mcp,
             ChatAgent(llm),
             llm_http,

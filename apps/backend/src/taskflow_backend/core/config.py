@@ -59,9 +59,11 @@ class Settings(DatabaseSettings):
     # Request limits.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     password_hash_concurrency: int = Field(default=4, ge=1)
+    # Waiters hold no hash memory, so the queue may be long; only the concurrency above runs at once.
+    password_hash_queue: int = Field(default=128, ge=0)
     # Per client address on /api/auth/*: a token bucket refilled at this rate, holding at most the burst.
-    auth_rate_per_minute: int = Field(default=600, ge=1)
-    auth_burst: int = Field(default=100, ge=1)
+    auth_rate_per_minute: int = Field(default=1200, ge=1)
+    auth_burst: int = Field(default=300, ge=1)
 
     @field_validator("jwt_secret", "mcp_token_secret")
     @classmethod
