@@ -8,12 +8,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from app_processes import AppProcess
 from taskflow_chaos.api import Api
 from taskflow_chaos.service import chat_unavailable_checks, task_endpoints_work
 from taskflow_chaos.target import target_of
 from taskflow_chaos.traffic import start_traffic, stop_traffic, traffic_named, verify_ledger
 from taskflow_chaos.users import api_and_user
+
+
+@pytest.fixture(scope="module")
+def chaos_backend(
+    start_backend: Callable[..., AppProcess], database_url: str, mcp_server: AppProcess
+) -> AppProcess:
+    """A backend of its own: these tests sign users up, which the shared one rate-limits per client."""
+    return start_backend(database_url, mcp_server.base_url + "/mcp")
 
 
 def direct(backend: AppProcess, output_dir: Path) -> dict[str, Any]:
@@ -26,9 +35,9 @@ def direct(backend: AppProcess, output_dir: Path) -> dict[str, Any]:
 
 
 def test_writers_ledger_and_checks_hold_on_a_healthy_backend(
-    backend_server: AppProcess, tmp_path: Path
+    chaos_backend: AppProcess, tmp_path: Path
 ) -> None:
-    configuration = direct(backend_server, tmp_path)
+    configuration = direct(chaos_backend, tmp_path)
     start_traffic("healthy", writers=2, readers=1, configuration=configuration)
     time.sleep(3)
     stopped = stop_traffic(
@@ -42,8 +51,8 @@ def test_writers_ledger_and_checks_hold_on_a_healthy_backend(
     assert verified["lost"] == 0 and verified["acknowledged_tasks"] > 0
 
 
-def test_a_write_lost_after_its_acknowledgement_is_caught(backend_server: AppProcess, tmp_path: Path) -> None:
-    configuration = direct(backend_server, tmp_path)
+def test_a_write_lost_after_its_acknowledgement_is_caught(chaos_backend: AppProcess, tmp_path: Path) -> None:
+    configuration = direct(chaos_backend, tmp_path)
     start_traffic("lossy", writers=1, readers=0, configuration=configuration)
     time.sleep(1.5)
     stop_traffic("lossy", configuration=configuration)
@@ -59,8 +68,8 @@ def test_a_write_lost_after_its_acknowledgement_is_caught(backend_server: AppPro
     assert verified["lost"] == 1 and str(victim) in verified["checks"][0]["detail"]
 
 
-def test_every_task_endpoint_is_checked(backend_server: AppProcess, tmp_path: Path) -> None:
-    configuration = direct(backend_server, tmp_path)
+def test_every_task_endpoint_is_checked(chaos_backend: AppProcess, tmp_path: Path) -> None:
+    configuration = direct(chaos_backend, tmp_path)
     api_and_user(configuration)
     result = task_endpoints_work("EDGE-MCP", budget_ms=2000, configuration=configuration)
     names = [check["check"] for check in result["checks"]]
@@ -71,13 +80,13 @@ def test_every_task_endpoint_is_checked(backend_server: AppProcess, tmp_path: Pa
 
 
 def test_chat_check_passes_when_mcp_is_down_and_fails_when_it_answers(
-    start_backend: Callable[..., AppProcess], backend_server: AppProcess, database_url: str, tmp_path: Path
+    start_backend: Callable[..., AppProcess], chaos_backend: AppProcess, database_url: str, tmp_path: Path
 ) -> None:
     timeouts = {"MCP_CONNECT_TIMEOUT_SECONDS": 1.0, "MCP_TIMEOUT_SECONDS": 3.0}
     down = start_backend(database_url, "http://127.0.0.1:9/mcp", MCP_TIMEOUT_SECONDS="3")
     api = Api(target_of(direct(down, tmp_path)))
     checks = chat_unavailable_checks(api, api.sign_up(), timeouts, "EDGE-MCP")["checks"]
     assert [check["ok"] for check in checks] == [True, True], checks
-    api = Api(target_of(direct(backend_server, tmp_path)))
+    api = Api(target_of(direct(chaos_backend, tmp_path)))
     checks = chat_unavailable_checks(api, api.sign_up(), timeouts, "EDGE-MCP")["checks"]
     assert not checks[0]["ok"] and checks[0]["value"].startswith("200"), checks
