@@ -103,7 +103,8 @@ class LoadRun:
 
 
 def locust_command(target: LoadTarget, run: LoadRun, shape_args: list[str]) -> list[str]:
-    tls = ["--ca-file", str(target.ca_file)] if target.ca_file else ["--insecure"]
+    # Locust runs in the run directory, so a relative CA path would point nowhere.
+    tls = ["--ca-file", str(target.ca_file.resolve())] if target.ca_file else ["--insecure"]
     return [
         sys.executable, "-m", "locust", "-f", str(LOAD_DIR), "--headless",
         "--host", target.url, "--ingress-address", target.address, *tls,
