@@ -331,6 +331,17 @@ SABOTAGES = {
             also=("* through the ingress *",),
             static=False,
         ),
+    )
+}
+
+
+# The chaos sabotages (scenarios/test_chaos.py: a deploy plus one experiment, 2-4 min each):
+# usable with --sabotage, kept out of SABOTAGES (the live matrix in CI and its control run) until a
+# live run on the embedded cluster has shown each one failing exactly its check — as of this
+# commit none has run live yet.
+CHAOS_SABOTAGES = {
+    sabotage.name: sabotage
+    for sabotage in (
         chaos_sabotage(
             "backend-ready-needs-mcp",
             "EDGE-MCP",
@@ -438,7 +449,7 @@ LOAD_SABOTAGES = {
 
 
 def sabotage_named(name: str) -> Sabotage:
-    known = {**SABOTAGES, **LOAD_SABOTAGES}
+    known = {**SABOTAGES, **CHAOS_SABOTAGES, **LOAD_SABOTAGES}
     if name not in known:
         raise UserError(
             f"unknown sabotage {name!r}", where="--sabotage", fix=f"use one of: {', '.join(known)}"

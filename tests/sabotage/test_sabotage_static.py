@@ -11,7 +11,9 @@ from harness.errors import UserError
 from harness.policy.engine import evaluate, violations
 from harness.policy.peer import peer_review
 from harness.render import render_overlay
-from harness.sabotage import SABOTAGES, sabotage_named
+from harness.sabotage import CHAOS_SABOTAGES, LOAD_SABOTAGES, SABOTAGES, sabotage_named
+
+EVERY_SABOTAGE = {**SABOTAGES, **CHAOS_SABOTAGES, **LOAD_SABOTAGES}
 
 Manifests = list[dict[str, object]]
 
@@ -26,9 +28,9 @@ def test_the_unbroken_render_passes(rendered: Manifests) -> None:
     assert peer_review(rendered).passed
 
 
-@pytest.mark.parametrize("name", [name for name, sabotage in SABOTAGES.items() if sabotage.static])
+@pytest.mark.parametrize("name", [name for name, sabotage in EVERY_SABOTAGE.items() if sabotage.static])
 def test_sabotage_breaks_its_requirement(name: str, rendered: Manifests) -> None:
-    sabotage = SABOTAGES[name]
+    sabotage = EVERY_SABOTAGE[name]
     broken = copy.deepcopy(rendered)
     sabotage.apply(broken)
     assert broken != rendered
@@ -36,9 +38,9 @@ def test_sabotage_breaks_its_requirement(name: str, rendered: Manifests) -> None
     assert sabotage.breaks in {violation.requirement for violation in found}, [str(v) for v in found]
 
 
-@pytest.mark.parametrize("name", list(SABOTAGES))
+@pytest.mark.parametrize("name", list(EVERY_SABOTAGE))
 def test_sabotage_changes_the_render_and_names_its_check(name: str, rendered: Manifests) -> None:
-    sabotage = SABOTAGES[name]
+    sabotage = EVERY_SABOTAGE[name]
     broken = copy.deepcopy(rendered)
     sabotage.apply(broken)
     assert broken != rendered
