@@ -79,7 +79,7 @@ class LoadRun:
     def stopped_early(self) -> str:
         """Why Locust stopped before its shape ended ('' when it did not)."""
         if self.returncode in (EXIT_BAD_TARGET, EXIT_STOPPED_EARLY):
-            return self.log_tail(lines=400, matching="taskflow-load: STOPPED") or f"exit {self.returncode}"
+            return self.log_tail(lines=400, matching="taskflow-load: ") or f"exit {self.returncode}"
         if self.returncode not in (0, 1):  # 1: some request failed, which the verdict judges
             return f"locust exited {self.returncode}: {self.log_tail(lines=5)}"
         return str(self.summary.get("aborted") or "")

@@ -11,7 +11,7 @@ import pytest
 
 from harness.load_sampler import millicores, process_cpu_seconds
 from harness.loadplot import plot_load_run
-from harness.loadrun import LoadRun, progress_line
+from harness.loadrun import LoadRun, LoadTarget, locust_command, progress_line
 from harness.render import render_overlay
 from harness.sabotage import LOAD_SABOTAGES, sabotage_named
 
@@ -90,3 +90,20 @@ def test_load_sabotages_change_the_backend_scaling(name: str) -> None:
         limits = backend(broken, "Deployment")["spec"]["template"]["spec"]["containers"][0]["resources"]
         assert limits["limits"]["cpu"] == "100m"
     assert sabotage.scenario == "test_scaling.py" and sabotage.select
+
+
+def test_locust_gets_an_absolute_ca_file_since_it_runs_in_the_output_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "ca.crt").write_text("x")
+    target = LoadTarget("https://taskflow.local", "127.0.0.1", Path("run/ca.crt"))
+    command = locust_command(target, LoadRun(tmp_path / "run", "locust"), [])
+    assert command[command.index("--ca-file") + 1] == str(tmp_path / "run" / "ca.crt")
+
+
+def test_an_option_error_is_the_reason_given(tmp_path: Path) -> None:
+    run = LoadRun(tmp_path, "locust", returncode=2)
+    run.log.write_text("Starting Locust\ntaskflow-load: --ca-file x.crt: no such file\n")
+    assert run.stopped_early() == "taskflow-load: --ca-file x.crt: no such file"
