@@ -14,10 +14,11 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -32,6 +33,7 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing"),
 ]
 NAVIGATIONS = 6
+T = TypeVar("T")
 HANDSHAKE_DELAY_SECONDS = 0.8
 
 
@@ -110,7 +112,18 @@ def churn(namespace: str, stop: threading.Event) -> None:
         stop.wait(0.5)
 
 
+def in_own_thread(work: Callable[[], T]) -> T:
+    """Playwright's sync API refuses a thread whose event loop another sync_playwright (the e2e
+    suite's session fixture) still holds; a fresh thread has none."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
+
+
 def navigation_errors(browser_namespace: str, churn_namespace: str, endpoint: IngressEndpoint) -> list[str]:
+    return in_own_thread(lambda: _navigation_errors(browser_namespace, churn_namespace, endpoint))
+
+
+def _navigation_errors(browser_namespace: str, churn_namespace: str, endpoint: IngressEndpoint) -> list[str]:
     from playwright.sync_api import Error, sync_playwright  # noqa: PLC0415
 
     stop = threading.Event()
@@ -153,10 +166,15 @@ def test_churn_elsewhere_leaves_an_isolated_browser_alone(
 
 
 def test_relay_reaches_the_endpoint_from_a_new_namespace(https_server: IngressEndpoint) -> None:
+    assert in_own_thread(lambda: _status_through_relay(https_server)) == 200
+
+
+def _status_through_relay(endpoint: IngressEndpoint) -> int:
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
-    with chromium_in_own_network(CHROMIUM, https_server) as executable, sync_playwright() as pw:
+    with chromium_in_own_network(CHROMIUM, endpoint) as executable, sync_playwright() as pw:
         browser = launch_chromium(pw, host_rules="MAP isolation.test 127.0.0.1", executable=executable)
         page = browser.new_page(ignore_https_errors=True)
-        assert page.goto("https://isolation.test/", timeout=15_000).status == 200
+        status = page.goto("https://isolation.test/", timeout=15_000).status
         browser.close()
+        return status
