@@ -54,6 +54,19 @@ def run_scenarios(run_dir: Path, modules: list[str], *extra: str) -> tuple[int, 
     return completed.returncode, records, output
 
 
+def control_records(run_dir: Path, modules: list[str]) -> tuple[list[dict[str, Any]], str]:
+    """The evidence of an unsabotaged run: the conformance run named by TASKFLOW_CONTROL_RUN
+    (CI runs the whole verdict just before, on the same cluster), else a run of our own."""
+    given = os.environ.get("TASKFLOW_CONTROL_RUN")
+    if given:
+        evidence_file = Path(given) / "evidence.jsonl"
+        assert evidence_file.is_file(), f"TASKFLOW_CONTROL_RUN={given} has no evidence.jsonl"
+        lines = evidence_file.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.strip()], f"control run {given}"
+    _, records, output = run_scenarios(run_dir, modules)
+    return records, output
+
+
 def is_expected(sabotage: Sabotage, record: dict[str, Any]) -> bool:
     patterns = (sabotage.check, *sabotage.also)
     return any(fnmatchcase(record["check"], pattern) for pattern in patterns)
@@ -78,7 +91,7 @@ def test_sabotage_fails_exactly_its_check(name: str, tmp_path: Path) -> None:
 def test_control_run_passes_every_sabotaged_check(tmp_path: Path) -> None:
     """The same scenarios on an unbroken deployment: each sabotage's check is recorded and passes."""
     modules = sorted({sabotage.scenario for sabotage in SABOTAGES.values()})
-    _, records, output = run_scenarios(tmp_path / "control", modules)
+    records, output = control_records(tmp_path / "control", modules)
     for sabotage in SABOTAGES.values():
         named = [r for r in records if r["criterion"] == sabotage.breaks and r["check"] == sabotage.check]
         assert named, f"control run recorded no '{sabotage.check}' ({sabotage.breaks})\n{output}"
