@@ -321,6 +321,16 @@ SABOTAGES = {
             select=("-k", "answers_by_name_within_budget and mcp"),
             static=False,
         ),
+    )
+}
+
+
+# Seen live not to fail its check: with /api sent to the frontend, the browser journey still
+# passes, because the frontend proxies /api to the backend itself (CI run, 01:24 UTC). It needs a
+# check that tells who answered /api before it can join the live matrix.
+PENDING_SABOTAGES = {
+    sabotage.name: sabotage
+    for sabotage in (
         Sabotage(
             "api-routed-to-frontend",
             "SC-003",
@@ -449,7 +459,7 @@ LOAD_SABOTAGES = {
 
 
 def sabotage_named(name: str) -> Sabotage:
-    known = {**SABOTAGES, **CHAOS_SABOTAGES, **LOAD_SABOTAGES}
+    known = {**SABOTAGES, **PENDING_SABOTAGES, **CHAOS_SABOTAGES, **LOAD_SABOTAGES}
     if name not in known:
         raise UserError(
             f"unknown sabotage {name!r}", where="--sabotage", fix=f"use one of: {', '.join(known)}"

@@ -28,6 +28,15 @@ def test_frontend_served_over_https_with_the_run_certificate(
             detail=f"{deployment.ingress.address}:{deployment.ingress.port}: {error}",
         )
         return
+    evidence.check(
+        "FR-003",
+        f"https://{INGRESS_HOST}/ with the taskflow-tls certificate",
+        ok=True,
+        metric="connection",
+        value="TLS verified",
+        budget="TLS verified",
+        detail=f"{deployment.ingress.address}:{deployment.ingress.port}",
+    )
     served_cert_pem = ssl.DER_cert_to_PEM_cert(response.peer_certificate_der)
     evidence.check(
         "FR-003",

@@ -11,9 +11,15 @@ from harness.errors import UserError
 from harness.policy.engine import evaluate, violations
 from harness.policy.peer import peer_review
 from harness.render import render_overlay
-from harness.sabotage import CHAOS_SABOTAGES, LOAD_SABOTAGES, SABOTAGES, sabotage_named
+from harness.sabotage import (
+    CHAOS_SABOTAGES,
+    LOAD_SABOTAGES,
+    PENDING_SABOTAGES,
+    SABOTAGES,
+    sabotage_named,
+)
 
-EVERY_SABOTAGE = {**SABOTAGES, **CHAOS_SABOTAGES, **LOAD_SABOTAGES}
+EVERY_SABOTAGE = {**SABOTAGES, **PENDING_SABOTAGES, **CHAOS_SABOTAGES, **LOAD_SABOTAGES}
 
 Manifests = list[dict[str, object]]
 
