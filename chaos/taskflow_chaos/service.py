@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chaosk8s import create_k8s_api_client
 from kubernetes import client
 
-from taskflow_chaos.api import Api, User
+from taskflow_chaos.api import Api, Reply, User
 from taskflow_chaos.checks import check, outcome
 from taskflow_chaos.clock import event, fault_clock
 from taskflow_chaos.target import target_of
@@ -23,6 +23,21 @@ def api_healthy(configuration: Mapping[str, Any] | None = None) -> bool:
     """Steady state: a user can list tasks through the ingress."""
     api, user = api_and_user(configuration)
     return api.request("GET", f"/api/{user.user_id}/tasks", token=user.token).status == 200
+
+
+def _seconds_until_200(
+    send: Callable[[], Reply], *, started: float, timeout: float, pause: float
+) -> tuple[float | None, str]:
+    """Repeat a request until it answers 200: (seconds since `started`, or None at the timeout;
+    the last other answer)."""
+    last = ""
+    while time.time() - started < timeout:
+        reply = send()
+        if reply.status == 200:
+            return round(time.time() - started, 2), last
+        last = reply.describe()
+        time.sleep(pause)
+    return None, last
 
 
 def chat_answers(configuration: Mapping[str, Any] | None = None) -> bool:
@@ -142,17 +157,14 @@ def wait_chat_works(
     """After the restore: time until chat answers 200 again, by itself."""
     started = time.time()
     api, user = api_and_user(configuration)
-    back: float | None = None
-    last = ""
-    while time.time() - started < timeout:
-        reply = api.request(
+    back, last = _seconds_until_200(
+        lambda: api.request(
             "POST", f"/api/{user.user_id}/chat", {"message": CHAT_MESSAGE}, user.token, timeout=30
-        )
-        if reply.status == 200:
-            back = round(time.time() - started, 2)
-            break
-        last = reply.describe()
-        time.sleep(1)
+        ),
+        started=started,
+        timeout=timeout,
+        pause=1,
+    )
     return outcome(
         check(
             criterion,
@@ -219,15 +231,12 @@ def wait_api_healthy(
     """Time from the fault until a user can list tasks through the ingress again."""
     started = fault_clock()
     api, user = api_and_user(configuration)
-    healthy: float | None = None
-    last = ""
-    while time.time() - started < timeout:
-        reply = api.request("GET", f"/api/{user.user_id}/tasks", token=user.token, timeout=5)
-        if reply.status == 200:
-            healthy = round(time.time() - started, 2)
-            break
-        last = reply.describe()
-        time.sleep(0.5)
+    healthy, last = _seconds_until_200(
+        lambda: api.request("GET", f"/api/{user.user_id}/tasks", token=user.token, timeout=5),
+        started=started,
+        timeout=timeout,
+        pause=0.5,
+    )
     return outcome(
         check(
             criterion,
