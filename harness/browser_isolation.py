@@ -18,27 +18,15 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 from harness.deployment import IngressEndpoint
 from harness.errors import UserError
+from harness.netns_entry import pump
 
 NETNS_ENTRY = Path(__file__).with_name("netns_entry.py")
 LISTEN_PORT = 443
-CHUNK = 65536
-
-
-def _pump(source: socket.socket, sink: socket.socket) -> None:
-    try:
-        while chunk := source.recv(CHUNK):
-            sink.sendall(chunk)
-    except OSError:
-        pass
-    finally:
-        for side in (source, sink):
-            with suppress(OSError):
-                side.shutdown(socket.SHUT_RDWR)
 
 
 class UnixToTcpRelay:
@@ -64,8 +52,8 @@ class UnixToTcpRelay:
             except OSError:
                 client.close()
                 continue
-            threading.Thread(target=_pump, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=_pump, args=(upstream, client), daemon=True).start()
+            threading.Thread(target=pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
 
     def start(self) -> None:
         self._thread.start()
