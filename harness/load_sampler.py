@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.deploy import Deployment
+from harness.deployment import Deployment
 from harness.ingress_client import INGRESS_HOST
 from harness.kube import Kube
 from harness.loadrun import LoadTarget
