@@ -137,14 +137,20 @@ def chaos(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def cluster(session: nox.Session) -> None:
-    """The embedded cluster: `-- up|down|status|kubeconfig|load-image PATH`, or `-- test` for tests/cluster.
+    """The embedded cluster: `-- up|down|status|kubeconfig|load-image PATH`, `-- test` for tests/cluster
+    and the sabotage matrix, or `-- sabotage-extended` for the chaos and load sabotages (2-4 min each).
 
     Runs as root (bridge, iptables, cgroups); see cluster/README.md.
     """
-    session.install("-e", ".[dev,load]")  # tests/sabotage runs scenarios/test_scaling.py (Locust)
+    # tests/sabotage runs scenarios/test_scaling.py (Locust) and scenarios/test_chaos.py (chaostoolkit)
+    session.install("-e", ".[dev,load,chaos]", CHAOS_PACKAGE)
     args = session.posargs or ["status"]
     if args[0] == "test":
-        session.run("pytest", "-m", "cluster", "tests/cluster", "tests/sabotage", *args[1:])
+        session.run(
+            "pytest", "-m", "cluster and not sabotage_extended", "tests/cluster", "tests/sabotage", *args[1:]
+        )
+    elif args[0] == "sabotage-extended":
+        session.run("pytest", "-m", "sabotage_extended", "tests/sabotage", *args[1:])
     else:
         session.run("python", "-m", "harness.cluster", *args)
 

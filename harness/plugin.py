@@ -78,6 +78,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--run-dir", type=Path, help="report folder (default reports/<UTC time>-<provider>)")
     group.addoption("--namespace", help="namespace to deploy into (default taskflow-<run id>)")
     group.addoption(
+        "--ramp100-seconds",
+        metavar="RAMP,HOLD",
+        help="ramp and hold of the SC-004/FR-005 load run in seconds (default 60,120); the load"
+        " sabotages use a shorter run that still fails their check",
+    )
+    group.addoption(
         "--sabotage",
         help="break the deployment on purpose (see harness/sabotage.py) to prove a scenario can fail",
     )

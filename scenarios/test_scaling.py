@@ -27,7 +27,7 @@ from harness.recorder import EvidenceRecorder
 METRICS_TIMEOUT_SECONDS = 180
 RAMP_SECONDS = 60
 HOLD_SECONDS = 120
-LOCUST_TIMEOUT_SECONDS = RAMP_SECONDS + HOLD_SECONDS + 120
+LOCUST_MARGIN_SECONDS = 120
 PEAK_USERS = 100
 P95_BUDGET_MS = 500.0
 P99_BUDGET_MS = 1000.0
@@ -144,22 +144,34 @@ def ramp100(
     if missing:
         pytest.fail(missing, pytrace=False)  # before 3 minutes of load whose scaling nobody could see
     target = ingress_target(deployment, run_dir, tls_certificate_pem)
+    ramp_seconds, hold_seconds = ramp_and_hold(pytestconfig.getoption("ramp100_seconds", None))
     shape = ["--shape", "ramp100", "--peak-users", str(PEAK_USERS)]
-    shape += ["--ramp-seconds", str(RAMP_SECONDS), "--hold-seconds", str(HOLD_SECONDS)]
+    shape += ["--ramp-seconds", str(ramp_seconds), "--hold-seconds", str(hold_seconds)]
     with progress_shown(pytestconfig):
-        loaded = load_and_scale_back(deployment, run_dir, target, shape)
+        loaded = load_and_scale_back(deployment, run_dir, target, shape, ramp_seconds + hold_seconds)
     write_plot(loaded, run_dir)
     yield loaded
 
 
+def ramp_and_hold(given: str | None) -> tuple[int, int]:
+    """`--ramp100-seconds RAMP,HOLD`, or the SC-004 run's own 60 s ramp and 120 s hold."""
+    if not given:
+        return RAMP_SECONDS, HOLD_SECONDS
+    try:
+        ramp, hold = (int(part) for part in given.split(","))
+    except ValueError:
+        raise pytest.UsageError(f"--ramp100-seconds {given!r}: give RAMP,HOLD (s), e.g. 30,45") from None
+    return ramp, hold
+
+
 def load_and_scale_back(
-    deployment: Deployment, run_dir: Path, target: LoadTarget, shape: list[str]
+    deployment: Deployment, run_dir: Path, target: LoadTarget, shape: list[str], load_seconds: int
 ) -> LoadedRun:
     min_replicas, window = hpa_spec(deployment)
     pods_before = backend_pods(deployment)
     print(
         f"\nload: Locust ramp100 against {target.url} via {target.address} "
-        f"({RAMP_SECONDS + HOLD_SECONDS + 10} s, then the scale-back)",
+        f"({load_seconds + 10} s, then the scale-back)",
         file=sys.stderr,
     )
     with sampling(deployment, run_dir / "load-samples.jsonl") as sampler:
@@ -167,7 +179,7 @@ def load_and_scale_back(
             target,
             run_dir,
             shape,
-            timeout=LOCUST_TIMEOUT_SECONDS,
+            timeout=load_seconds + LOCUST_MARGIN_SECONDS,
             on_start=lambda pid: setattr(sampler, "locust_pid", pid),
         )
         scale_back_seconds, detail = None, ""
