@@ -1,13 +1,14 @@
 #!/bin/sh
 # Start PostgreSQL, initialising PGDATA first if it holds no cluster yet.
-# Env: POSTGRES_PASSWORD (required on first start), POSTGRES_USER, POSTGRES_DB, PGDATA.
+# Env: POSTGRES_PASSWORD (required on first start), POSTGRES_USER, POSTGRES_DB, PGDATA,
+# POSTGRES_SOCKET_DIR (default /var/run/postgresql; tests run this script outside the image).
 # Extra arguments go to `postgres` (e.g. -c max_connections=200).
 set -eu
 
 : "${PGDATA:=/var/lib/postgresql/data/pgdata}"
 : "${POSTGRES_USER:=taskflow}"
 : "${POSTGRES_DB:=$POSTGRES_USER}"
-SOCKET_DIR=/var/run/postgresql
+SOCKET_DIR="${POSTGRES_SOCKET_DIR:-/var/run/postgresql}"
 
 log() { printf '{"level": "INFO", "logger": "taskflow-postgres", "message": "%s"}\n' "$*"; }
 

@@ -29,7 +29,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,12 @@ RATE_PER_LOCUST_USER = 4.0
 NOISY_OTHER_CORES = 0.3
 REPORT = Path(os.environ.get("BENCH_REPORT", "reports/bench-latest/bench.json"))
 LOCUSTFILE = Path(__file__).with_name("bench_locustfile.py")
+OPEN_LOOP = Path(__file__).with_name("bench_openloop.py")
+# Arrivals are scheduled this long before and after the measured window (connection warm-up, tail).
+OPEN_LOOP_MARGIN_SECONDS = 0.5
 FLOOR_ROUNDS = 2000
+# How long the open-loop generator may take, after its last arrival, for the last answers.
+RESPONSE_WAIT_SECONDS = 60
 
 # The issue's targets: server CPU per request and p95 at an open-loop 200 req/s.
 CPU_TARGET_MS = {"list": 1.5, "create": 1.5}
@@ -74,6 +79,10 @@ class Row:
     client_cpu_ms_per_request: float
     other_cpu_cores: float
     requests: int
+    # Open loop only: how late the generator wrote the request (p99 of sent minus due), and the
+    # connections it had to open beyond its warm ones because every one was busy.
+    send_lag_p99_ms: float = float("nan")
+    extra_connections: int = 0
 
 
 def _is_nan(value: object) -> bool:
@@ -223,6 +232,77 @@ def _run_locust(target: Target, users_file: Path, endpoint: str, mode: str, amou
     )
 
 
+def _run_open_loop(target: Target, users_file: Path, endpoint: str, rate: int) -> Row:
+    """`rate` arrivals per second at exact due times from bench_openloop.py in its own process;
+    latency from each request's due time; CPU over the middle SECONDS of the schedule."""
+    ready = target.workdir / f"{endpoint}-open-{rate}.ready"
+    out = target.workdir / f"{endpoint}-open-{rate}.json"
+    env = {
+        **os.environ,
+        "BENCH_URL": target.base_url,
+        "BENCH_USERS_FILE": str(users_file),
+        "BENCH_ENDPOINT": endpoint,
+        "BENCH_RATE": str(rate),
+        "BENCH_SECONDS": str(SECONDS + 2 * OPEN_LOOP_MARGIN_SECONDS),
+        "BENCH_READY_FILE": str(ready),
+        "BENCH_OUT": str(out),
+    }
+    with (target.workdir / "openloop.log").open("ab") as log:
+        generator = subprocess.Popen(
+            [sys.executable, str(OPEN_LOOP)], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not ready.exists():
+                if generator.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"the open-loop generator did not start; see {target.workdir}/openloop.log"
+                    )
+                time.sleep(0.005)
+            time.sleep(OPEN_LOOP_MARGIN_SECONDS)
+            cpu0 = machine_cpu()
+            server0, db0 = trees_cpu_seconds(target.server_pids), tree_cpu_seconds(target.db_pid)
+            client0 = tree_cpu_seconds(generator.pid)
+            time.sleep(SECONDS)
+            cpu1 = machine_cpu()
+            server1, db1 = trees_cpu_seconds(target.server_pids), tree_cpu_seconds(target.db_pid)
+            client1 = tree_cpu_seconds(generator.pid)
+            generator.wait(RESPONSE_WAIT_SECONDS)
+        finally:
+            if generator.poll() is None:
+                generator.kill()
+                generator.wait()
+    result = json.loads(out.read_text())
+    window_start, window_end = OPEN_LOOP_MARGIN_SECONDS, OPEN_LOOP_MARGIN_SECONDS + SECONDS
+    # Requests due inside the window, each with its latency from its due time.
+    due_in_window = [entry for entry in result["requests"] if window_start <= entry[0] < window_end]
+    finished_in_window = sum(1 for entry in result["requests"] if window_start <= entry[2] < window_end)
+    ordered = sorted((done - due) * 1000 for due, _, done, _ in due_in_window)
+    lags = sorted((sent - due) * 1000 for due, sent, _, _ in due_in_window)
+    count = max(finished_in_window, 1)
+    wall = cpu1.wall_seconds - cpu0.wall_seconds
+    server, db, client = server1 - server0, db1 - db0, client1 - client0
+    return Row(
+        endpoint=endpoint,
+        mode="open",
+        rate_or_clients=rate,
+        rps=round(finished_in_window / SECONDS, 1),
+        p50_ms=round(_percentile(ordered, 0.50), 2),
+        p95_ms=round(_percentile(ordered, 0.95), 2),
+        p99_ms=round(_percentile(ordered, 0.99), 2),
+        errors=sum(1 for *_, status in due_in_window if status != result["expected_status"]),
+        server_cpu_ms_per_request=round(server * 1000 / count, 3),
+        db_cpu_ms_per_request=round(db * 1000 / count, 3),
+        client_cpu_ms_per_request=round(client * 1000 / count, 3),
+        other_cpu_cores=round(
+            max(0.0, (cpu1.busy_seconds - cpu0.busy_seconds) - server - db - client) / wall, 2
+        ),
+        requests=len(due_in_window),
+        send_lag_p99_ms=round(_percentile(lags, 0.99), 2),
+        extra_connections=result["opened_connections"] - result["warm_connections"],
+    )
+
+
 _WRK_SCRIPT = """
 wrk.method = "GET"
 wrk.path = "{path}"
@@ -348,12 +428,13 @@ def _targets(rows: list[Row], floors: dict[str, float]) -> list[str]:
 
 def _table(rows: list[Row]) -> str:
     header = ["endpoint", "mode", "rate/clients", "req/s", "p50", "p95", "p99", "errors",
-              "server ms/req", "db ms/req", "client ms/req", "other cores"]  # fmt: skip
+              "server ms/req", "db ms/req", "client ms/req", "other cores", "send lag p99"]  # fmt: skip
     cells = [header] + [
         [row.endpoint, row.mode, str(row.rate_or_clients), f"{row.rps:.0f}", f"{row.p50_ms:.1f}",
          f"{row.p95_ms:.1f}", f"{row.p99_ms:.1f}", str(row.errors), f"{row.server_cpu_ms_per_request:.2f}",
          f"{row.db_cpu_ms_per_request:.2f}", f"{row.client_cpu_ms_per_request:.2f}",
-         f"{row.other_cpu_cores:.2f}" + (" NOISY" if row.other_cpu_cores > NOISY_OTHER_CORES else "")]
+         f"{row.other_cpu_cores:.2f}" + (" NOISY" if row.other_cpu_cores > NOISY_OTHER_CORES else ""),
+         "" if _is_nan(row.send_lag_p99_ms) else f"{row.send_lag_p99_ms:.1f}"]
         for row in rows
     ]  # fmt: skip
     widths = [max(len(line[column]) for line in cells) for column in range(len(header))]
@@ -388,10 +469,15 @@ def test_backend_bench(
         target = Target(backend.base_url, server_pids, db_pid, workdir)
         _run_locust(target, users_file, "list", "closed", 8)  # warm-up
         for endpoint in ENDPOINTS:
-            for mode, amounts in (("open", RATES), ("closed", CLIENTS)):
-                for amount in amounts:
-                    source = create_users if endpoint == "create" else users_file
-                    rows.append(_run_locust(target, source, endpoint, mode, amount))
+            source = create_users if endpoint == "create" else users_file
+            for rate in RATES:
+                rows.append(_run_open_loop(target, source, endpoint, rate))
+            for clients in CLIENTS:
+                rows.append(_run_locust(target, source, endpoint, "closed", clients))
+        # The open loop this bench used before, for comparison: Locust's constant_throughput pacing.
+        if "list" in ENDPOINTS:
+            paced = _run_locust(target, users_file, "list", "open", P95_TARGET_RATE)
+            rows.append(replace(paced, endpoint="list (locust pacing)"))
         # The load generator's own cost: the same list load from wrk, beside Locust's rows.
         compared = _run_wrk(target, accounts[0], max(CLIENTS))
         if compared is not None:
@@ -404,7 +490,11 @@ def test_backend_bench(
             "kernel": platform.release(),
             "python": platform.python_version(),
             "load_average_before": round(load_before, 2),
-            "load_generator": "locust FastHttpUser, one process (plus one wrk row for comparison)",
+            "load_generator": (
+                "open loop: bench_openloop.py (exact due times, latency from the due time); "
+                "closed loop: locust FastHttpUser; one process each (plus wrk and Locust-paced rows "
+                "for comparison)"
+            ),
             "seconds_per_row": SECONDS,
         },
         "other_cpu_cores": other,
