@@ -5,6 +5,7 @@ failures and RPS per ready backend replica, printed and plotted."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import asdict
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from harness.deploy import Deployment
-from harness.load_sampler import ClusterSample, ingress_target, sampling
+from harness.load_sampler import ClusterSample, ingress_target, metrics_api_missing, sampling
 from harness.loadplot import plot_capacity, plot_load_run
 from harness.loadrun import run_locust
 from harness.plugin import progress_shown
@@ -24,6 +25,24 @@ STEP_USERS = int(os.environ.get("TASKFLOW_CAPACITY_STEP_USERS", "10"))
 STEP_SECONDS = float(os.environ.get("TASKFLOW_CAPACITY_STEP_SECONDS", "30"))
 WIDTHS = (8, 5, 7, 7, 6, 5, 13)
 MAX_USERS = int(os.environ.get("TASKFLOW_CAPACITY_MAX_USERS", "200"))
+
+
+def mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def cpu_during(during: list[ClusterSample]) -> dict[str, float | None]:
+    """Mean cores per consumer over a step: where the machine's 2 cores went."""
+    apps = sorted({app for sample in during for app in sample.app_cpu_millicores})
+    cores: dict[str, float | None] = {
+        app: mean([s.app_cpu_millicores[app] / 1000 for s in during if app in s.app_cpu_millicores])
+        for app in apps
+    }
+    cores["ingress"] = mean([s.ingress_cores for s in during if s.ingress_cores is not None])
+    cores["locust"] = mean([s.locust_cores for s in during if s.locust_cores is not None])
+    cores["other"] = mean([s.other_cores for s in during if s.other_cores is not None])
+    cores["host busy"] = mean([s.host_busy_cores for s in during if s.host_busy_cores is not None])
+    return cores
 
 
 def step_rows(steps: list[dict[str, Any]], samples: list[ClusterSample]) -> list[dict[str, Any]]:
@@ -42,6 +61,7 @@ def step_rows(steps: list[dict[str, Any]], samples: list[ClusterSample]) -> list
                 "rps_per_replica": round(step["rps"] / ready, 1) if ready else None,
                 "over_budget": step["over_budget"],
                 "locust_cpu_percent": step["locust_cpu_percent"],
+                "cpu_cores": cpu_during(during),
             }
         )
     return rows
@@ -60,6 +80,22 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def cpu_table(rows: list[dict[str, Any]]) -> str:
+    """Mean cores per step for each consumer ('other': the rest of the host's busy CPU)."""
+    names = sorted({name for row in rows for name in row["cpu_cores"]}, key=cpu_column_order)
+    lines = ["CPU (cores, step means): " + " ".join(f"{name:>10}" for name in ["step", *names])]
+    for row in rows:
+        values = [row["cpu_cores"].get(name) for name in names]
+        cells = " ".join(f"{value:>10.2f}" if value is not None else f"{'-':>10}" for value in values)
+        lines.append(" " * 25 + f"{row['step']:>10} " + cells)
+    return "\n".join(lines)
+
+
+def cpu_column_order(name: str) -> tuple[int, str]:
+    fixed = ("backend", "postgres", "mcp-server", "frontend", "ingress", "locust", "other", "host busy")
+    return (fixed.index(name), name) if name in fixed else (fixed.index("ingress"), name)
+
+
 @pytest.mark.criterion("SC-004")
 def test_capacity_steps(
     deployment: Deployment,
@@ -68,6 +104,9 @@ def test_capacity_steps(
     pytestconfig: pytest.Config,
     evidence: EvidenceRecorder,
 ) -> None:
+    missing = metrics_api_missing(deployment.kube)
+    if missing:
+        pytest.fail(missing, pytrace=False)  # replicas and CPU per step are what this run is for
     target = ingress_target(deployment, run_dir, tls_certificate_pem)
     shape = ["--stress", "--shape", "steps", "--step-users", str(STEP_USERS)]
     shape += ["--step-seconds", str(STEP_SECONDS), "--max-users", str(MAX_USERS)]
@@ -86,7 +125,11 @@ def test_capacity_steps(
         evidence.check("SC-004", "capacity search", ok=False, metric="load run", value="stopped", detail=why)
         return
     rows = step_rows(run.summary.get("steps", []), sampler.samples)
-    print("\n" + table(rows) + f"\nstopped: {run.summary.get('stopped_because')}", file=sys.stderr)
+    print(
+        "\n" + table(rows) + "\n" + cpu_table(rows) + f"\nstopped: {run.summary.get('stopped_because')}",
+        file=sys.stderr,
+    )
+    (run_dir / "capacity-steps.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
     plot_load_run(
         run_dir / "load.svg",
         started=run.started,
@@ -114,5 +157,12 @@ def test_capacity_steps(
             if best
             else ""
         )
-        + f"search stopped: {run.summary.get('stopped_because')}",
+        + f"search stopped: {run.summary.get('stopped_because')}; CPU (cores) at the last step: "
+        + cpu_text(rows[-1] if rows else None),
     )
+
+
+def cpu_text(row: dict[str, Any] | None) -> str:
+    if row is None:
+        return "not sampled"
+    return ", ".join(f"{name} {value:.2f}" for name, value in row["cpu_cores"].items() if value is not None)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from harness.load_sampler import millicores, process_cpu_seconds
+from harness.load_sampler import ClusterSample, metrics_api_missing, millicores, process_cpu_seconds
 from harness.loadplot import plot_load_run
 from harness.loadrun import LoadRun, LoadTarget, locust_command, progress_line
 from harness.render import render_overlay
 from harness.sabotage import LOAD_SABOTAGES, sabotage_named
+from scenarios.load_capacity import cpu_table, step_rows
 
 
 @pytest.mark.parametrize(
@@ -107,3 +109,43 @@ def test_an_option_error_is_the_reason_given(tmp_path: Path) -> None:
     run = LoadRun(tmp_path, "locust", returncode=2)
     run.log.write_text("Starting Locust\ntaskflow-load: --ca-file x.crt: no such file\n")
     assert run.stopped_early() == "taskflow-load: --ca-file x.crt: no such file"
+
+
+class MetricsApiAnswering:
+    """The one call metrics_api_missing makes, answering with `status` (200: the API is there)."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+    def list_cluster_custom_object(self, *_args: str) -> dict[str, Any]:
+        from kubernetes.client import ApiException
+
+        if self.status != 200:
+            raise ApiException(status=self.status, reason="Not Found")
+        return {"items": []}
+
+
+@pytest.mark.parametrize("status", [404, 503])
+def test_no_metrics_api_is_one_line_with_the_fix(status: int) -> None:
+    kube = SimpleNamespace(custom=MetricsApiAnswering(status))
+    why = metrics_api_missing(kube)  # type: ignore[arg-type]
+    assert why is not None and "\n" not in why
+    assert f"answered {status}" in why and "HPA cannot read CPU" in why and "metrics-server" in why
+    assert metrics_api_missing(SimpleNamespace(custom=MetricsApiAnswering(200))) is None  # type: ignore[arg-type]
+
+
+def test_capacity_step_shows_where_the_cores_went() -> None:
+    sample = ClusterSample(
+        time=10.0, hpa_desired=2, hpa_current=2, hpa_cpu_percent=90, ready_replicas=2,
+        pod_cpu_millicores={"backend-a": 600.0, "backend-b": 500.0}, host_busy_cores=1.9,
+        locust_cores=0.2, app_cpu_millicores={"backend": 1100.0, "postgres": 300.0}, ingress_cores=0.1,
+    )  # fmt: skip
+    assert sample.other_cores == pytest.approx(0.2)
+    step = {"step": "step 1", "users": 10, "rps": 220.0, "p95_ms": 40.0, "failure_ratio": 0.0,
+            "over_budget": None, "locust_cpu_percent": 20.0, "started": 5.0, "ended": 15.0}  # fmt: skip
+    rows = step_rows([step], [sample])
+    assert rows[0]["rps_per_replica"] == 110.0
+    assert rows[0]["cpu_cores"]["backend"] == 1.1 and rows[0]["cpu_cores"]["other"] == 0.2
+    lines = cpu_table(rows).splitlines()
+    assert lines[0].split()[-8:] == ["step", "backend", "postgres", "ingress", "locust", "other", "host", "busy"]
+    assert "1.10" in lines[1] and "0.30" in lines[1]
