@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from kubernetes.client import ApiException
 
 from harness.load_sampler import ClusterSample, metrics_api_missing, millicores, process_cpu_seconds
 from harness.loadplot import plot_load_run
@@ -118,8 +119,6 @@ class MetricsApiAnswering:
         self.status = status
 
     def list_cluster_custom_object(self, *_args: str) -> dict[str, Any]:
-        from kubernetes.client import ApiException
-
         if self.status != 200:
             raise ApiException(status=self.status, reason="Not Found")
         return {"items": []}
@@ -147,5 +146,6 @@ def test_capacity_step_shows_where_the_cores_went() -> None:
     assert rows[0]["rps_per_replica"] == 110.0
     assert rows[0]["cpu_cores"]["backend"] == 1.1 and rows[0]["cpu_cores"]["other"] == 0.2
     lines = cpu_table(rows).splitlines()
-    assert lines[0].split()[-8:] == ["step", "backend", "postgres", "ingress", "locust", "other", "host", "busy"]
+    columns = ["step", "backend", "postgres", "ingress", "locust", "other", "host", "busy"]
+    assert lines[0].split()[-8:] == columns
     assert "1.10" in lines[1] and "0.30" in lines[1]
