@@ -187,13 +187,24 @@ def load(session: nox.Session) -> None:
     """Load on a fresh deployment: `-- ramp100` (SC-004 and FR-005 under 100 users) or `-- capacity`
     (stress users step by step until p95 or failures break the budget). Writes reports/<run>/ like
     conformance; further arguments go to pytest, e.g. `-- ramp100 --provider kind --keep`.
+    `-- capacity --workers N` runs Locust distributed: 1 master + N worker pods in the cluster.
     """
     session.install("-e", ".[dev,load]", *(f"--editable={app}" for app in APP_PACKAGES))
     mode, *rest = session.posargs or ["ramp100"]
     if mode not in LOAD_RUNS:
         session.error(f"unknown load run {mode!r}: use one of {', '.join(LOAD_RUNS)}")
+    env: dict[str, str] = {}
+    if "--workers" in rest:  # Locust's distributed mode: 1 master + N worker pods in the cluster
+        at = rest.index("--workers")
+        workers = rest[at + 1] if at + 1 < len(rest) else ""
+        if mode != "capacity" or not workers.isdigit() or int(workers) < 1:
+            session.error(
+                "--workers N (N >= 1) goes with the capacity run: `nox -s load -- capacity --workers 2`"
+            )
+        env["TASKFLOW_LOAD_WORKERS"] = workers
+        del rest[at : at + 2]
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    run_dir = Path("reports") / f"{stamp}-load-{mode}"
+    run_dir = Path("reports") / (f"{stamp}-load-{mode}" + ("-distributed" if env else ""))
     session.run(
         "pytest",
         *LOAD_RUNS[mode],
@@ -202,4 +213,5 @@ def load(session: nox.Session) -> None:
         f"--html={run_dir}/pytest.html",
         "--self-contained-html",
         *rest,
+        env=env,
     )

@@ -9,6 +9,13 @@ While it runs this file also writes, when asked: `--timeline FILE` (one JSON lin
 users, RPS, failures, p50/p95/p99 of the task endpoints over those 5 s, phase) and
 `--summary-file FILE` (per phase: requests, failures, percentiles, active users, Locust's own
 CPU). It imports nothing from the harness; the conformance run reads these files.
+
+Distributed (`--master` / `--worker`): the shape, the phases, the timeline and the summary live on
+the master. Each worker sends what the master needs with Locust's own stats report (every 3 s,
+`report_to_master`): per request its time, whether it was a task endpoint and failed, and which user
+sent it; its sign-up/login outcomes (the master's guard stops the whole run); its CPU seconds. The
+master counts them as they arrive, so a request lands in the phase running when its report comes
+in: at most one report interval late, at both ends of a phase alike.
 """
 
 from __future__ import annotations
@@ -82,7 +89,8 @@ class PhaseStats:
     task_times_ms: list[float] = field(default_factory=list)
     requests: int = 0
     failures: int = 0
-    active_users: set[int] = field(default_factory=set)
+    worker_cpu_seconds: float = 0.0
+    active_users: set[str] = field(default_factory=set)
     users_seen: list[int] = field(default_factory=list)
 
     def result(self) -> dict[str, Any]:
@@ -103,7 +111,7 @@ class PhaseStats:
             "users_min": min(self.users_seen) if self.users_seen else 0,
             "users_max": max(self.users_seen) if self.users_seen else 0,
             "users_with_task_requests": len(self.active_users),
-            "locust_cpu_percent": round(100 * self.cpu_seconds / wall, 1),
+            "locust_cpu_percent": round(100 * (self.cpu_seconds + self.worker_cpu_seconds) / wall, 1),
         }
 
 
@@ -121,6 +129,12 @@ class RunState:
     aborted: str = ""
     logins: LoginGuard = field(default_factory=LoginGuard)
     next_user: int = 0
+    outbox: list[list[Any]] = field(default_factory=list)
+    """On a worker: [task?, failed?, response ms, user] per request since the last report."""
+    login_outbox: list[list[Any]] = field(default_factory=list)
+    """On a worker: [ok?, error] per sign-up/login since the last report."""
+    cpu_reported: float = 0.0
+    workers_seen: set[str] = field(default_factory=set)
 
     def enter(self, phase: str, users: int) -> None:
         if phase == self.phase and phase in self.phases:
@@ -141,6 +155,8 @@ class RunState:
 
 
 STATE = RunState()
+IS_WORKER = [False]
+"""Set in configure(): this process is a Locust worker (its counts go to the master)."""
 
 
 def stop_run(environment: Environment, reason: str, exit_code: int = 3) -> None:
@@ -211,6 +227,14 @@ def configure(environment: Environment, runner: Runner, **_: Any) -> None:
     options = environment.parsed_options
     if options is None:
         return
+    IS_WORKER[0] = isinstance(runner, WorkerRunner)
+    if IS_WORKER[0]:
+        listen(environment.events.report_to_master, report_to_master)
+    if isinstance(runner, MasterRunner):
+        listen(
+            environment.events.worker_report,
+            lambda **kwargs: worker_report(environment, **kwargs),
+        )
     if isinstance(runner, MasterRunner):
         target_host = environment.host or ""
     else:
@@ -266,6 +290,15 @@ def count_request(
 ) -> None:
     failed = exception is not None
     is_task = name.startswith(TASK_PREFIX)
+    user = str(context.get("user", "?"))
+    if IS_WORKER[0]:
+        STATE.outbox.append([is_task, failed, round(response_time, 2), user])
+        return
+    count(is_task, failed, response_time, user)
+
+
+def count(is_task: bool, failed: bool, response_time: float, user: str) -> None:
+    """One request into the current 5-s window and the current phase."""
     STATE.window_requests += 1
     STATE.window_failures += failed
     if is_task and not failed:
@@ -276,7 +309,35 @@ def count_request(
         phase.failures += failed
         if is_task and not failed:
             phase.task_times_ms.append(response_time)
-            phase.active_users.add(int(context.get("user", -1)))
+            phase.active_users.add(user)
+
+
+def report_to_master(data: dict[str, Any], **_: Any) -> None:
+    """Worker: attach this worker's requests, logins and CPU since the last report."""
+    cpu = time.process_time()
+    data["taskflow"] = {
+        "requests": STATE.outbox,
+        "logins": STATE.login_outbox,
+        "cpu_seconds": round(cpu - STATE.cpu_reported, 4),
+    }
+    STATE.outbox, STATE.login_outbox, STATE.cpu_reported = [], [], cpu
+
+
+def worker_report(environment: Environment, client_id: str, data: dict[str, Any], **_: Any) -> None:
+    """Master: count a worker's requests as if they had happened here; its logins feed the guard."""
+    report = data.get("taskflow")
+    if not report:
+        return
+    STATE.workers_seen.add(client_id)
+    for is_task, failed, response_time, user in report["requests"]:
+        count(bool(is_task), bool(failed), float(response_time), f"{client_id}/{user}")
+    phase = STATE.phases.get(STATE.phase)
+    if phase is not None:
+        phase.worker_cpu_seconds += float(report["cpu_seconds"])
+    for ok, error in report["logins"]:
+        why = STATE.logins.record(bool(ok), str(error))
+        if why is not None:
+            stop_run(environment, why)
 
 
 def start_timeline(environment: Environment, **_: Any) -> None:
@@ -331,6 +392,7 @@ def write_summary(environment: Environment, **_: Any) -> None:
         "steps": STATE.steps,
         "stopped_because": STATE.stopped_because,
         "aborted": STATE.aborted,
+        "workers": len(STATE.workers_seen),
         "budget": asdict(Budget()),
     }
     if options.summary_file:
@@ -347,7 +409,7 @@ class TaskflowUser(FastHttpUser):
     task_ids: list[int]
 
     def context(self) -> dict[str, Any]:
-        return {"user": self.number}
+        return {"user": str(self.number)}
 
     def on_start(self) -> None:
         self.number = STATE.next_user
@@ -381,6 +443,9 @@ class TaskflowUser(FastHttpUser):
             if retry_after is None:
                 break
             gevent.sleep(min(float(retry_after or 1), MAX_RETRY_AFTER_SECONDS))
+        if IS_WORKER[0]:
+            STATE.login_outbox.append([ok, "" if ok else error])  # the master's guard judges
+            return ok
         why = STATE.logins.record(ok, "" if ok else error)
         if why is not None:
             stop_run(self.environment, why)

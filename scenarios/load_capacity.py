@@ -15,16 +15,20 @@ from typing import Any
 import pytest
 
 from harness.deploy import Deployment
+from harness.load_cluster import left_over, locust_image, new_pods, run_locust_in_cluster
 from harness.load_sampler import ClusterSample, ingress_target, metrics_api_missing, sampling
 from harness.loadplot import plot_capacity, plot_load_run
 from harness.loadrun import run_locust
 from harness.plugin import progress_shown
+from harness.providers import Provider
 from harness.recorder import EvidenceRecorder
 
 STEP_USERS = int(os.environ.get("TASKFLOW_CAPACITY_STEP_USERS", "10"))
 STEP_SECONDS = float(os.environ.get("TASKFLOW_CAPACITY_STEP_SECONDS", "30"))
 WIDTHS = (8, 5, 7, 7, 6, 5, 13)
 MAX_USERS = int(os.environ.get("TASKFLOW_CAPACITY_MAX_USERS", "200"))
+WORKERS = int(os.environ.get("TASKFLOW_LOAD_WORKERS", "0"))
+"""0: Locust in a process on this host; N: Locust's distributed mode, 1 master + N worker pods."""
 
 
 def mean(values: list[float]) -> float | None:
@@ -101,7 +105,7 @@ def test_capacity_steps(
     deployment: Deployment,
     run_dir: Path,
     tls_certificate_pem: str,
-    pytestconfig: pytest.Config,
+    request: pytest.FixtureRequest,
     evidence: EvidenceRecorder,
 ) -> None:
     missing = metrics_api_missing(deployment.kube)
@@ -111,15 +115,28 @@ def test_capacity_steps(
     shape = ["--stress", "--shape", "steps", "--step-users", str(STEP_USERS)]
     shape += ["--step-seconds", str(STEP_SECONDS), "--max-users", str(MAX_USERS)]
     budget_seconds = STEP_SECONDS * (MAX_USERS / STEP_USERS + 2)
-    with progress_shown(pytestconfig), sampling(deployment, run_dir / "load-samples.jsonl") as sampler:
+    where = "Locust in a process on this host, through the ingress"
+    with progress_shown(request.config), sampling(deployment, run_dir / "load-samples.jsonl") as sampler:
         print(f"\ncapacity: +{STEP_USERS} stress users every {STEP_SECONDS:.0f} s", file=sys.stderr)
-        run = run_locust(
-            target,
-            run_dir,
-            shape,
-            timeout=budget_seconds,
-            on_start=lambda pid: setattr(sampler, "locust_pid", pid),
-        )
+        if WORKERS:
+            provider: Provider = request.getfixturevalue("provider")
+            pods = new_pods(deployment.namespace, locust_image(provider), WORKERS)
+            where = (
+                f"Locust distributed: 1 master + {WORKERS} worker pods, against {pods.target_url()} "
+                "(in-cluster, not through the ingress)"
+            )
+            run = run_locust_in_cluster(deployment.kube, pods, run_dir, shape, timeout=budget_seconds)
+            if left_over(deployment.kube, deployment.namespace):
+                where += f"; LEFT OVER: {', '.join(left_over(deployment.kube, deployment.namespace))}"
+        else:
+            run = run_locust(
+                target,
+                run_dir,
+                shape,
+                timeout=budget_seconds,
+                on_start=lambda pid: setattr(sampler, "locust_pid", pid),
+            )
+    print(f"capacity: {where}", file=sys.stderr)
     why = run.stopped_early()
     if why:
         evidence.check("SC-004", "capacity search", ok=False, metric="load run", value="stopped", detail=why)
@@ -157,7 +174,7 @@ def test_capacity_steps(
             if best
             else ""
         )
-        + f"search stopped: {run.summary.get('stopped_because')}; CPU (cores) at the last step: "
+        + f"search stopped: {run.summary.get('stopped_because')}; {where}; CPU (cores) at the last step: "
         + cpu_text(rows[-1] if rows else None),
     )
 

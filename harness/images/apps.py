@@ -47,12 +47,17 @@ def base_source(choice: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class AppRecipe:
-    """An app image: its base and context kind; local_deps are other apps/ packages it installs."""
+    """An app image: its base and context kind; local_deps are other apps/ packages it installs;
+    directory: where its Containerfile is, relative to the repository (default apps/<name>)."""
 
     name: str
     base: BaseRecipe
     context: ContextKind
     local_deps: tuple[str, ...] = ()
+    directory: str = ""
+
+    def source_dir(self, repo_root: Path) -> Path:
+        return repo_root / (self.directory or f"apps/{self.name}")
 
     def reference(self, tag: str = IMAGE_TAG) -> str:
         return f"{IMAGE_REGISTRY}/{self.name}:{tag}"
@@ -68,6 +73,8 @@ APPS: dict[str, AppRecipe] = {
         AppRecipe("postgres", POSTGRES, ContextKind.PLAIN),
     )
 }
+# Built only when asked for (the distributed load run), never with the apps.
+LOCUST = AppRecipe("locust", PYTHON, ContextKind.PYTHON, directory="load/image")
 
 
 @dataclass(frozen=True)
@@ -145,18 +152,19 @@ def build_app(
     """
     paths = paths or ImagePaths.default()
     source = base_source(bases)
-    app_dir = repo_root / "apps" / app.name
+    app_dir = app.source_dir(repo_root)
     containerfile = app_dir / CONTAINERFILE
     if not containerfile.is_file():
         raise UserError(
             f"{app.name} has no {CONTAINERFILE}",
             where=str(containerfile),
-            fix=f"add apps/{app.name}/{CONTAINERFILE} (it takes ARG {BASE_IMAGE_ARG})",
+            fix=f"add {containerfile.relative_to(repo_root)} (it takes ARG {BASE_IMAGE_ARG})",
         )
     reference = app.reference(tag)
     files = source_files(app_dir)
     deps = {
-        name: (repo_root / "apps" / name, source_files(repo_root / "apps" / name)) for name in app.local_deps
+        name: (APPS[name].source_dir(repo_root), source_files(APPS[name].source_dir(repo_root)))
+        for name in app.local_deps
     }
     key = app_key(app, app_dir, files, reference, deps, bases=source)
     archive = archive_path(app, key, paths)
@@ -211,7 +219,7 @@ def _build_now(
         reference=reference,
         build_args={} if registry_base else {BASE_IMAGE_ARG: base_reference},
         log=log,
-        fix=f"fix apps/{app.name}/{CONTAINERFILE}; full log: {log}",
+        fix=f"fix {app_dir / CONTAINERFILE}; full log: {log}",
     )
     builders.save(builder, reference, archive, log)
     if previous is not None and previous != builders.image_id(builder, reference):

@@ -163,3 +163,43 @@ def test_capacity_steps_record_each_step(backend_server: AppProcess, tmp_path: P
         assert summary["stopped_because"].startswith(f"{over[0]['step']} at {over[0]['users']} users: ")
     else:
         assert len(steps) == 2 and summary["stopped_because"] == "reached --max-users 6"
+
+
+def test_distributed_master_and_two_workers_write_the_same_summary(
+    backend_server: AppProcess, tmp_path: Path
+) -> None:
+    """Locust's own distributed mode on loopback: the master runs the shape and writes the summary
+    and timeline from what the workers report; the steps look as in a single-process run."""
+    port = free_port()
+    common = ["--host", backend_server.base_url, "--stress"]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "locust", "-f", str(LOAD_DIR), "--worker", "--master-host", "127.0.0.1",
+             "--master-port", str(port), *common],
+            stdout=subprocess.DEVNULL, stderr=(tmp_path / f"worker{index}.log").open("w"),
+        )
+        for index in range(2)
+    ]  # fmt: skip
+    try:
+        summary_file = tmp_path / "summary.json"
+        ran = locust(
+            "--master", "--expect-workers", "2", "--shape", "steps", "--step-users", "4",
+            "--step-seconds", "6", "--max-users", "8", "--summary-file", str(summary_file),
+            "--timeline", str(tmp_path / "timeline.jsonl"), "--master-bind-port", str(port), *common,
+        )  # fmt: skip
+        for worker in workers:
+            worker.wait(timeout=30)
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    summary = json.loads(summary_file.read_text())
+    assert summary["workers"] == 2 and summary["user_class"] == "StressUser"
+    steps = summary["steps"]
+    assert steps and all(step["rps"] > 0 and step["task_requests"] > 0 for step in steps), steps
+    assert [step["users"] for step in steps] == [4, 8][: len(steps)]
+    assert steps[0]["users_with_task_requests"] == 4  # users of both workers, told apart
+    assert steps[0]["locust_cpu_percent"] > 0
+    timeline = [json.loads(line) for line in (tmp_path / "timeline.jsonl").read_text().splitlines()]
+    assert any(line["rps"] > 0 for line in timeline)
