@@ -37,7 +37,13 @@ import asyncpg
 import httpx
 import pytest
 from app_processes import AppProcess, free_port, run_async
-from bench_cpu import cpu_model, machine_cpu, tree_cpu_seconds, trees_cpu_seconds
+from bench_cpu import (
+    cpu_model,
+    machine_cpu,
+    tree_cpu_seconds,
+    trees_cpu_seconds,
+    trees_runqueue_wait_seconds,
+)
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 RATES = [int(rate) for rate in os.environ.get("BENCH_RATES", "100,200,400").split(",")]
@@ -61,6 +67,10 @@ RESPONSE_WAIT_SECONDS = 60
 CPU_TARGET_MS = {"list": 1.5, "create": 1.5}
 P95_TARGET_MS = {"list": 50.0, "create": 50.0}
 P95_TARGET_RATE = 200
+# The Locust-paced list rows (the open loop this bench had before), for comparison; "" for none.
+PACED_RATES = [
+    int(rate) for rate in os.environ.get("BENCH_PACED_RATES", str(P95_TARGET_RATE)).split(",") if rate
+]
 CHAT_DOWN_P95_TARGET_MS = 1500.0
 
 
@@ -79,7 +89,11 @@ class Row:
     client_cpu_ms_per_request: float
     other_cpu_cores: float
     requests: int
-    # Open loop only: how late the generator wrote the request (p99 of sent minus due), and the
+    # How long the server (and the load generator) were ready to run but got no CPU, in ms per
+    # second of the run: a busy machine's share of the latency, not their own (~0 when quiet).
+    server_cpu_wait_ms_per_s: float = float("nan")
+    client_cpu_wait_ms_per_s: float = float("nan")
+    # Open loop only: how late the generator got to a request (p99 of started minus due), and the
     # connections it had to open beyond its warm ones because every one was busy.
     send_lag_p99_ms: float = float("nan")
     extra_connections: int = 0
@@ -163,8 +177,8 @@ def _run_locust(target: Target, users_file: Path, endpoint: str, mode: str, amou
         target.db_pid,
         target.workdir,
     )
-    ready = workdir / f"{endpoint}-{mode}-{amount}.ready"
-    out = workdir / f"{endpoint}-{mode}-{amount}.json"
+    ready = workdir / f"{endpoint}-{mode}-{amount}-locust.ready"
+    out = workdir / f"{endpoint}-{mode}-{amount}-locust.json"
     locust_users = max(1, round(amount / RATE_PER_LOCUST_USER)) if mode == "open" else amount
     env = {
         **os.environ,
@@ -196,12 +210,20 @@ def _run_locust(target: Target, users_file: Path, endpoint: str, mode: str, amou
                 tree_cpu_seconds(db_pid),
                 tree_cpu_seconds(locust.pid),
             )
+            wait0, client_wait0 = (
+                trees_runqueue_wait_seconds(server_pids),
+                trees_runqueue_wait_seconds([locust.pid]),
+            )
             time.sleep(SECONDS)
             ended, cpu1 = time.time(), machine_cpu()
             server1, db1, client1 = (
                 trees_cpu_seconds(server_pids),
                 tree_cpu_seconds(db_pid),
                 tree_cpu_seconds(locust.pid),
+            )
+            wait1, client_wait1 = (
+                trees_runqueue_wait_seconds(server_pids),
+                trees_runqueue_wait_seconds([locust.pid]),
             )
             locust.wait(60)
         finally:
@@ -229,6 +251,8 @@ def _run_locust(target: Target, users_file: Path, endpoint: str, mode: str, amou
         client_cpu_ms_per_request=round(client * 1000 / count, 3),
         other_cpu_cores=round(other, 2),
         requests=len(window),
+        server_cpu_wait_ms_per_s=round((wait1 - wait0) * 1000 / wall, 1),
+        client_cpu_wait_ms_per_s=round((client_wait1 - client_wait0) * 1000 / wall, 1),
     )
 
 
@@ -263,10 +287,14 @@ def _run_open_loop(target: Target, users_file: Path, endpoint: str, rate: int) -
             cpu0 = machine_cpu()
             server0, db0 = trees_cpu_seconds(target.server_pids), tree_cpu_seconds(target.db_pid)
             client0 = tree_cpu_seconds(generator.pid)
+            wait0 = trees_runqueue_wait_seconds(target.server_pids)
+            client_wait0 = trees_runqueue_wait_seconds([generator.pid])
             time.sleep(SECONDS)
             cpu1 = machine_cpu()
             server1, db1 = trees_cpu_seconds(target.server_pids), tree_cpu_seconds(target.db_pid)
             client1 = tree_cpu_seconds(generator.pid)
+            wait1 = trees_runqueue_wait_seconds(target.server_pids)
+            client_wait1 = trees_runqueue_wait_seconds([generator.pid])
             generator.wait(RESPONSE_WAIT_SECONDS)
         finally:
             if generator.poll() is None:
@@ -278,7 +306,7 @@ def _run_open_loop(target: Target, users_file: Path, endpoint: str, rate: int) -
     due_in_window = [entry for entry in result["requests"] if window_start <= entry[0] < window_end]
     finished_in_window = sum(1 for entry in result["requests"] if window_start <= entry[2] < window_end)
     ordered = sorted((done - due) * 1000 for due, _, done, _ in due_in_window)
-    lags = sorted((sent - due) * 1000 for due, sent, _, _ in due_in_window)
+    lags = sorted((started - due) * 1000 for due, started, _, _ in due_in_window)
     count = max(finished_in_window, 1)
     wall = cpu1.wall_seconds - cpu0.wall_seconds
     server, db, client = server1 - server0, db1 - db0, client1 - client0
@@ -298,6 +326,8 @@ def _run_open_loop(target: Target, users_file: Path, endpoint: str, rate: int) -
             max(0.0, (cpu1.busy_seconds - cpu0.busy_seconds) - server - db - client) / wall, 2
         ),
         requests=len(due_in_window),
+        server_cpu_wait_ms_per_s=round((wait1 - wait0) * 1000 / wall, 1),
+        client_cpu_wait_ms_per_s=round((client_wait1 - client_wait0) * 1000 / wall, 1),
         send_lag_p99_ms=round(_percentile(lags, 0.99), 2),
         extra_connections=result["opened_connections"] - result["warm_connections"],
     )
@@ -338,11 +368,13 @@ def _run_wrk(target: Target, account: dict[str, Any], clients: int) -> Row | Non
     ]
     started, cpu0 = time.time(), machine_cpu()
     server0, db0 = trees_cpu_seconds(target.server_pids), tree_cpu_seconds(target.db_pid)
+    wait0 = trees_runqueue_wait_seconds(target.server_pids)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=SECONDS + 30).stdout
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     ended, cpu1 = time.time(), machine_cpu()
     server, db = trees_cpu_seconds(target.server_pids) - server0, tree_cpu_seconds(target.db_pid) - db0
+    wait = trees_runqueue_wait_seconds(target.server_pids) - wait0
     client = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -365,6 +397,7 @@ def _run_wrk(target: Target, account: dict[str, Any], clients: int) -> Row | Non
             max(0.0, (cpu1.busy_seconds - cpu0.busy_seconds) - server - db - client) / wall, 2
         ),
         requests=requests,
+        server_cpu_wait_ms_per_s=round(wait * 1000 / wall, 1),
     )
 
 
@@ -428,12 +461,15 @@ def _targets(rows: list[Row], floors: dict[str, float]) -> list[str]:
 
 def _table(rows: list[Row]) -> str:
     header = ["endpoint", "mode", "rate/clients", "req/s", "p50", "p95", "p99", "errors",
-              "server ms/req", "db ms/req", "client ms/req", "other cores", "send lag p99"]  # fmt: skip
+              "server ms/req", "db ms/req", "client ms/req", "other cores", "cpu-wait ms/s server",
+              "client", "send lag p99"]  # fmt: skip
     cells = [header] + [
         [row.endpoint, row.mode, str(row.rate_or_clients), f"{row.rps:.0f}", f"{row.p50_ms:.1f}",
          f"{row.p95_ms:.1f}", f"{row.p99_ms:.1f}", str(row.errors), f"{row.server_cpu_ms_per_request:.2f}",
          f"{row.db_cpu_ms_per_request:.2f}", f"{row.client_cpu_ms_per_request:.2f}",
          f"{row.other_cpu_cores:.2f}" + (" NOISY" if row.other_cpu_cores > NOISY_OTHER_CORES else ""),
+         "" if _is_nan(row.server_cpu_wait_ms_per_s) else f"{row.server_cpu_wait_ms_per_s:.0f}",
+         "" if _is_nan(row.client_cpu_wait_ms_per_s) else f"{row.client_cpu_wait_ms_per_s:.0f}",
          "" if _is_nan(row.send_lag_p99_ms) else f"{row.send_lag_p99_ms:.1f}"]
         for row in rows
     ]  # fmt: skip
@@ -476,12 +512,20 @@ def test_backend_bench(
                 rows.append(_run_locust(target, source, endpoint, "closed", clients))
         # The open loop this bench used before, for comparison: Locust's constant_throughput pacing.
         if "list" in ENDPOINTS:
-            paced = _run_locust(target, users_file, "list", "open", P95_TARGET_RATE)
-            rows.append(replace(paced, endpoint="list (locust pacing)"))
+            for rate in PACED_RATES:
+                paced = _run_locust(target, users_file, "list", "open", rate)
+                rows.append(replace(paced, endpoint="list (locust pacing)"))
         # The load generator's own cost: the same list load from wrk, beside Locust's rows.
         compared = _run_wrk(target, accounts[0], max(CLIENTS))
         if compared is not None:
             rows.append(compared)
+        # Every request's times, per row, for a closer look (e.g. how bunched Locust's arrivals are).
+        raw = REPORT.parent / "raw"
+        shutil.rmtree(raw, ignore_errors=True)
+        raw.mkdir(parents=True)
+        for measured in workdir.glob("*.json"):
+            if measured.name not in {users_file.name, create_users.name}:
+                shutil.copy(measured, raw / measured.name)
     other = max((row.other_cpu_cores for row in rows), default=0.0)
     report = {
         "machine": {
@@ -521,5 +565,5 @@ def test_backend_bench(
         print("targets:")
         for line in _targets(rows, floors):
             print(f"  {line}")
-        print(f"written: {REPORT}\n")
+        print(f"written: {REPORT} (every request's times: {REPORT.parent / 'raw'})\n")
     assert all(row.requests for row in rows)

@@ -2,7 +2,8 @@
 
 A process tree's time is each live member's own user + system time plus the parent's `cutime` and
 `cstime` (children that exited and were reaped, e.g. PostgreSQL backends of closed connections), so
-a connection that comes and goes during a run is still counted.
+a connection that comes and goes during a run is still counted. Run-queue wait (how long a
+process was ready but got no CPU) tells a starved server from a slow one.
 """
 
 from __future__ import annotations
@@ -51,6 +52,35 @@ def tree_cpu_seconds(root: int) -> float:
 
 def trees_cpu_seconds(roots: list[int]) -> float:
     return sum(tree_cpu_seconds(root) for root in roots)
+
+
+def _descendants(root: int) -> list[int]:
+    children = _children_by_parent()
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        pending.extend(children.get(pid, []))
+    return found
+
+
+def trees_runqueue_wait_seconds(roots: list[int]) -> float:
+    """Seconds the live threads of `roots` and their descendants were ready to run but waited for
+    a CPU (the scheduler's run delay, /proc/PID/task/TID/schedstat field 2): time a busy machine
+    took from them, not work of their own."""
+    total_ns = 0
+    for root in roots:
+        for pid in _descendants(root):
+            try:
+                threads = os.listdir(f"/proc/{pid}/task")
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            for tid in threads:
+                try:
+                    total_ns += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[1])
+                except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+                    continue
+    return total_ns / 1e9
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 Request i is due at start + i / rate, whatever happened to the requests before it (an open loop,
 like independent users). Its latency is measured from that due time, not from when it was written
 to the socket, so a late send (a busy generator, no free connection) counts against the latency
-instead of hiding it: the coordinated-omission correction wrk2 makes. The send lag (written minus
-due) is recorded beside it, so a run shows whether the generator itself kept time.
+instead of hiding it: the coordinated-omission correction wrk2 makes. The send lag (when the
+generator got to the request, minus due) is recorded beside it, so a run shows whether the
+generator itself kept time.
 
 HTTP/1.1 over plain asyncio streams (uvloop when installed), keep-alive, one request at a time per
 connection; CONNECTIONS are opened before the clock starts and more are opened when every one is
@@ -17,7 +18,7 @@ in the result. Arguments (environment):
 - BENCH_SECONDS      how long arrivals are scheduled for
 - BENCH_CONNECTIONS  connections opened before the clock starts (default 64)
 - BENCH_READY_FILE   written with the clock's start (epoch seconds) when the first arrival is due
-- BENCH_OUT          {"started", "rate", "opened_connections", "requests": [[due, sent, done, status]]}
+- BENCH_OUT          {"started", "rate", "opened_connections", "requests": [[due, started, done, status]]}
                      times in seconds from the clock's start; status 0 = transport error
 Nothing here imports the harness or the apps: it runs on its own, as a separate process.
 """
@@ -103,7 +104,14 @@ class Connections:
     async def take(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         await self.slots.acquire()
         try:
-            return self.idle.pop() if self.idle else await self.open()
+            # Oldest idle first, so every connection stays in use (the server closes idle ones);
+            # one the server closed meanwhile is dropped.
+            while self.idle:
+                reader, writer = self.idle.popleft()
+                if not reader.at_eof():
+                    return reader, writer
+                writer.close()
+            return await self.open()
         except OSError:
             self.slots.release()
             raise
@@ -120,20 +128,21 @@ class Connections:
 async def one_request(
     connections: Connections, payload: bytes, due: float, clock: float, results: list[list[float]]
 ) -> None:
-    sent, status = due, 0.0
+    # When the generator got to this request: its own lateness (a wait for a free connection
+    # after this is the server's doing, and counts in the latency only).
+    started, status = time.perf_counter() - clock, 0.0
     try:
         reader, writer = await connections.take()
     except OSError:
-        results.append([due, sent, time.perf_counter() - clock, status])
+        results.append([due, started, time.perf_counter() - clock, status])
         return
     try:
-        sent = time.perf_counter() - clock
         writer.write(payload)
         status_code, reusable = await asyncio.wait_for(read_response(reader), RESPONSE_TIMEOUT_SECONDS)
         status = float(status_code)
     except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError):
         reusable = False
-    results.append([due, sent, time.perf_counter() - clock, status])
+    results.append([due, started, time.perf_counter() - clock, status])
     if reusable:
         connections.give_back((reader, writer))
     else:
