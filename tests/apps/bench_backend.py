@@ -2,16 +2,23 @@
 
 Not part of the test suite (the file name keeps pytest from collecting it by default); it reuses the
 suite's fixtures for a real PostgreSQL and the backend as its own process (MCP server down). The load
-comes from Locust's FastHttpUser, headless, in a separate process (bench_locustfile.py), so the
-server's figures are the server's: CPU per request is read from the backend's and PostgreSQL's own
-process trees in /proc, and whatever else the machine did meanwhile is reported as "other CPU"
-(a run above NOISY_OTHER_CORES is flagged noisy).
+comes from a separate process, so the server's figures are the server's: CPU per request is read
+from the backend's and PostgreSQL's own process trees in /proc; whatever else the machine did
+meanwhile is reported as "other CPU" (a run above NOISY_OTHER_CORES is flagged noisy), beside how
+long the server and the load generator were ready to run but waited for a CPU (the scheduler's
+run-queue delay, ms per second): on a busy machine that wait, not the server's work, makes latency.
 
-Per endpoint (list of 20 tasks, create, update, chat with MCP down): open loop at fixed arrival
-rates (Locust constant_throughput; BENCH_RATES, default 100,200,400 req/s) and closed loop
-(BENCH_CLIENTS, default 8,50 clients back to back), BENCH_SECONDS (default 8) each. Prints a table
-with the targets met or missed and writes reports/bench-latest/bench.json. BENCH_ENDPOINTS limits
-the endpoints (e.g. "list,create").
+Per endpoint (list of 20 tasks, create, update, chat with MCP down), BENCH_SECONDS (default 8) each:
+- open loop at fixed arrival rates (BENCH_RATES, default 100,200,400 req/s) from bench_openloop.py:
+  every request is sent at its own due time and its latency runs from that time (wrk2's
+  coordinated-omission correction), with the generator's own lateness (send lag) beside it;
+- closed loop (BENCH_CLIENTS, default 8,50 clients back to back) from Locust's FastHttpUser,
+  headless (bench_locustfile.py).
+More rows run list from Locust's constant_throughput pacing, the open loop this bench used before
+(BENCH_PACED_RATES, default 200 req/s), to compare with the exact one, and one from wrk (closed).
+Prints a table with the targets met or missed and writes reports/bench-latest/bench.json (and every
+request's times under reports/bench-latest/raw/). BENCH_ENDPOINTS limits the endpoints (e.g.
+"list,create").
 """
 
 from __future__ import annotations
