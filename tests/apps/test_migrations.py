@@ -92,3 +92,32 @@ def test_apps_that_do_not_migrate_wait_for_the_schema_and_accept_a_newer_one(
         connection.execute("UPDATE alembic_version SET version_num = 'zz_from_a_newer_release'")
     rolled_back = start_backend(database_url, "http://127.0.0.1:9/mcp", RUN_MIGRATIONS="false")
     assert httpx.get(rolled_back.base_url + "/readyz").status_code == 200
+
+
+def test_the_migration_of_an_older_release_leaves_a_newer_schema_alone(
+    new_database_url: Callable[[], str],
+) -> None:
+    """A rollback runs the older release's init container against the newer release's schema: it
+    must finish (exit 0) and change nothing, or the older pods never start."""
+    database_url = new_database_url()
+
+    def migrate() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "taskflow_backend.db.migrate"],
+            env={**os.environ, "DATABASE_URL": database_url},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+
+    first = migrate()
+    assert first.returncode == 0, first.stdout + first.stderr
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = 'zz_from_a_newer_release'")
+    rollback = migrate()
+    assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+    assert "unknown to this release" in rollback.stdout + rollback.stderr
+    with psycopg.connect(database_url) as connection:
+        versions = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert versions == [("zz_from_a_newer_release",)]

@@ -13,6 +13,7 @@ from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -21,6 +22,7 @@ from sqlalchemy.pool import NullPool
 from taskflow_backend.core.config import DatabaseSettings
 from taskflow_backend.core.logging import configure_logging
 from taskflow_backend.db.engine import async_database_url
+from taskflow_backend.db.schema import known_revisions
 
 # Any fixed 64-bit number works, as long as nothing else in this database uses it.
 MIGRATION_LOCK_KEY = 0x7461736B666C6F77  # "taskflow"
@@ -36,6 +38,16 @@ def _alembic_config(connection: Connection) -> Config:
 
 
 def _upgrade(connection: Connection) -> None:
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current is not None and current not in known_revisions():
+        # A rollback: an older release's init container meets the newer release's schema. Revisions
+        # only ever add, so it is left as it is (the apps' readiness takes it as newer, too);
+        # failing here would keep the older pods in Init:CrashLoopBackOff and stall the rollback.
+        logger.warning(
+            "schema revision unknown to this release; taken as newer and left as it is",
+            extra={"revision": current},
+        )
+        return
     command.upgrade(_alembic_config(connection), "head")
 
 
