@@ -16,6 +16,9 @@ Per endpoint (list of 20 tasks, create, update, chat with MCP down), BENCH_SECON
   headless (bench_locustfile.py).
 More rows run list from Locust's constant_throughput pacing, the open loop this bench used before
 (BENCH_PACED_RATES, default 200 req/s), to compare with the exact one, and one from wrk (closed).
+Two "null server" rows run both open-loop generators against bench_null_server.py, which does no
+work: what a generator reports there is its own floor. Open rows give the arrivals' dispersion
+(variance/mean per 10 ms; 0 = evenly spaced, 1 = Poisson, more = bursts).
 Prints a table with the targets met or missed and writes reports/bench-latest/bench.json (and every
 request's times under reports/bench-latest/raw/). BENCH_ENDPOINTS limits the endpoints (e.g.
 "list,create").
@@ -30,6 +33,7 @@ import platform
 import re
 import resource
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -67,6 +71,8 @@ OPEN_LOOP = Path(__file__).with_name("bench_openloop.py")
 # Arrivals are scheduled this long before and after the measured window (connection warm-up, tail).
 OPEN_LOOP_MARGIN_SECONDS = 0.5
 FLOOR_ROUNDS = 2000
+DISPERSION_BIN_SECONDS = 0.01
+NULL_SERVER = Path(__file__).with_name("bench_null_server.py")
 # How long the open-loop generator may take, after its last arrival, for the last answers.
 RESPONSE_WAIT_SECONDS = 60
 
@@ -104,10 +110,26 @@ class Row:
     # connections it had to open beyond its warm ones because every one was busy.
     send_lag_p99_ms: float = float("nan")
     extra_connections: int = 0
+    # Open loop only: how bunched the arrivals were (_dispersion; 0 = evenly spaced).
+    arrival_dispersion: float = float("nan")
 
 
 def _is_nan(value: object) -> bool:
     return isinstance(value, float) and math.isnan(value)
+
+
+def _dispersion(arrivals: list[float]) -> float:
+    """Variance over mean of the arrivals per DISPERSION_BIN_SECONDS: 0 for evenly spaced ones,
+    about 1 for independent (Poisson) ones, far above 1 when they come in bursts."""
+    if len(arrivals) < 2:
+        return float("nan")
+    first, last = min(arrivals), max(arrivals)
+    bins = max(1, int((last - first) / DISPERSION_BIN_SECONDS))
+    counts = [0] * bins
+    for arrival in arrivals:
+        counts[min(bins - 1, int((arrival - first) / DISPERSION_BIN_SECONDS))] += 1
+    mean = len(arrivals) / bins
+    return sum((count - mean) ** 2 for count in counts) / bins / mean
 
 
 def _percentile(ordered: list[float], fraction: float) -> float:
@@ -175,6 +197,8 @@ class Target:
     server_pids: list[int]
     db_pid: int
     workdir: Path
+    # Names this target's files in workdir (and reports/bench-latest/raw).
+    name: str = "backend"
 
 
 def _run_locust(target: Target, users_file: Path, endpoint: str, mode: str, amount: int) -> Row:
@@ -184,8 +208,9 @@ def _run_locust(target: Target, users_file: Path, endpoint: str, mode: str, amou
         target.db_pid,
         target.workdir,
     )
-    ready = workdir / f"{endpoint}-{mode}-{amount}-locust.ready"
-    out = workdir / f"{endpoint}-{mode}-{amount}-locust.json"
+    ready = workdir / f"{target.name}-{endpoint}-{mode}-{amount}-locust.ready"
+    out = workdir / f"{target.name}-{endpoint}-{mode}-{amount}-locust.json"
+    ready.unlink(missing_ok=True)
     locust_users = max(1, round(amount / RATE_PER_LOCUST_USER)) if mode == "open" else amount
     env = {
         **os.environ,
@@ -239,6 +264,8 @@ def _run_locust(target: Target, users_file: Path, endpoint: str, mode: str, amou
                 locust.wait()
     completed = json.loads(out.read_text())["requests"]
     window = [(latency, ok) for finished, latency, ok in completed if started <= finished <= ended]
+    sent = [finished - latency / 1000 for finished, latency, _ in completed]
+    arrivals = [moment for moment in sent if started <= moment <= ended]
     count = max(len(window), 1)
     ordered = sorted(latency for latency, _ in window)
     wall = cpu1.wall_seconds - cpu0.wall_seconds
@@ -260,14 +287,16 @@ def _run_locust(target: Target, users_file: Path, endpoint: str, mode: str, amou
         requests=len(window),
         server_cpu_wait_ms_per_s=round((wait1 - wait0) * 1000 / wall, 1),
         client_cpu_wait_ms_per_s=round((client_wait1 - client_wait0) * 1000 / wall, 1),
+        arrival_dispersion=round(_dispersion(arrivals), 2) if mode == "open" else float("nan"),
     )
 
 
 def _run_open_loop(target: Target, users_file: Path, endpoint: str, rate: int) -> Row:
     """`rate` arrivals per second at exact due times from bench_openloop.py in its own process;
     latency from each request's due time; CPU over the middle SECONDS of the schedule."""
-    ready = target.workdir / f"{endpoint}-open-{rate}.ready"
-    out = target.workdir / f"{endpoint}-open-{rate}.json"
+    ready = target.workdir / f"{target.name}-{endpoint}-open-{rate}.ready"
+    out = target.workdir / f"{target.name}-{endpoint}-open-{rate}.json"
+    ready.unlink(missing_ok=True)
     env = {
         **os.environ,
         "BENCH_URL": target.base_url,
@@ -336,8 +365,38 @@ def _run_open_loop(target: Target, users_file: Path, endpoint: str, rate: int) -
         server_cpu_wait_ms_per_s=round((wait1 - wait0) * 1000 / wall, 1),
         client_cpu_wait_ms_per_s=round((client_wait1 - client_wait0) * 1000 / wall, 1),
         send_lag_p99_ms=round(_percentile(lags, 0.99), 2),
+        arrival_dispersion=round(_dispersion([started for _, started, _, _ in due_in_window]), 2),
         extra_connections=result["opened_connections"] - result["warm_connections"],
     )
+
+
+def _generator_floor(target: Target, users_file: Path) -> list[Row]:
+    """Both open-loop generators at P95_TARGET_RATE against bench_null_server.py, a server that
+    does no work: the latency each reports there is its own (and the machine's), not a server's."""
+    port = free_port()
+    null = subprocess.Popen([sys.executable, str(NULL_SERVER), str(port)])
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if null.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("bench_null_server.py did not start") from None
+                time.sleep(0.05)
+        against_null = replace(
+            target, base_url=f"http://127.0.0.1:{port}", server_pids=[null.pid], name="null"
+        )
+        exact = _run_open_loop(against_null, users_file, "list", P95_TARGET_RATE)
+        paced = _run_locust(against_null, users_file, "list", "open", P95_TARGET_RATE)
+    finally:
+        null.kill()
+        null.wait()
+    return [
+        replace(exact, endpoint="null server (exact)"),
+        replace(paced, endpoint="null server (locust pacing)"),
+    ]
 
 
 _WRK_SCRIPT = """
@@ -469,7 +528,7 @@ def _targets(rows: list[Row], floors: dict[str, float]) -> list[str]:
 def _table(rows: list[Row]) -> str:
     header = ["endpoint", "mode", "rate/clients", "req/s", "p50", "p95", "p99", "errors",
               "server ms/req", "db ms/req", "client ms/req", "other cores", "cpu-wait ms/s server",
-              "client", "send lag p99"]  # fmt: skip
+              "client", "send lag p99", "arrival dispersion"]  # fmt: skip
     cells = [header] + [
         [row.endpoint, row.mode, str(row.rate_or_clients), f"{row.rps:.0f}", f"{row.p50_ms:.1f}",
          f"{row.p95_ms:.1f}", f"{row.p99_ms:.1f}", str(row.errors), f"{row.server_cpu_ms_per_request:.2f}",
@@ -477,7 +536,8 @@ def _table(rows: list[Row]) -> str:
          f"{row.other_cpu_cores:.2f}" + (" NOISY" if row.other_cpu_cores > NOISY_OTHER_CORES else ""),
          "" if _is_nan(row.server_cpu_wait_ms_per_s) else f"{row.server_cpu_wait_ms_per_s:.0f}",
          "" if _is_nan(row.client_cpu_wait_ms_per_s) else f"{row.client_cpu_wait_ms_per_s:.0f}",
-         "" if _is_nan(row.send_lag_p99_ms) else f"{row.send_lag_p99_ms:.1f}"]
+         "" if _is_nan(row.send_lag_p99_ms) else f"{row.send_lag_p99_ms:.1f}",
+         "" if _is_nan(row.arrival_dispersion) else f"{row.arrival_dispersion:.1f}"]
         for row in rows
     ]  # fmt: skip
     widths = [max(len(line[column]) for line in cells) for column in range(len(header))]
@@ -522,6 +582,9 @@ def test_backend_bench(
             for rate in PACED_RATES:
                 paced = _run_locust(target, users_file, "list", "open", rate)
                 rows.append(replace(paced, endpoint="list (locust pacing)"))
+        # What each open-loop generator reports against a server that does no work.
+        if "list" in ENDPOINTS:
+            rows.extend(_generator_floor(target, users_file))
         # The load generator's own cost: the same list load from wrk, beside Locust's rows.
         compared = _run_wrk(target, accounts[0], max(CLIENTS))
         if compared is not None:
