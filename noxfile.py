@@ -20,6 +20,9 @@ APP_SOURCES = ["apps/backend/src/taskflow_backend", "apps/mcp-server/src/taskflo
 LINTED_PATHS = ["harness", "scenarios", "load", "chaos", "tests", "apps", "noxfile.py"]
 FRONTEND = Path("apps/frontend")
 CHAOS_PACKAGE = "--editable=chaos"
+# On Ctrl-C, how long pytest may take to tear down what it deployed (namespace, prerequisites)
+# before nox terminates it (nox's default is 0.3 s, which leaves the deployment behind).
+TEARDOWN_SECONDS = 300
 
 
 def _frontend(session: nox.Session) -> None:
@@ -71,6 +74,7 @@ def conformance(session: nox.Session) -> None:
         f"--html={run_dir}/pytest.html",
         "--self-contained-html",
         *session.posargs,
+        interrupt_timeout=TEARDOWN_SECONDS,
     )
 
 
@@ -84,15 +88,16 @@ def bare_conformance(session: nox.Session) -> None:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     run_dir = Path("reports") / f"{stamp}-bare-external"
     session.run("python", "-m", "harness.cluster", "up", "--bare")
+    printed = session.run("python", "-m", "harness.cluster", "kubeconfig", silent=True)
+    kubeconfig = str(printed).splitlines()[0].strip()
     try:
         session.run("python", "-m", "harness.images", "build", "--load", "local")
         session.run("python", "-m", "harness.prerequisites", "images", "--load", "local")
-        kubeconfig = session.run("python", "-m", "harness.cluster", "kubeconfig", silent=True)
         session.run(
             "pytest",
             "scenarios",
             "--provider=external",
-            f"--kubeconfig={str(kubeconfig).splitlines()[0].strip()}",
+            f"--kubeconfig={kubeconfig}",
             "--overlay=local",
             "--ingress-address=127.0.0.1",
             "--install-prerequisites",
@@ -102,8 +107,11 @@ def bare_conformance(session: nox.Session) -> None:
             f"--html={run_dir}/pytest.html",
             "--self-contained-html",
             *session.posargs,
+            interrupt_timeout=TEARDOWN_SECONDS,
         )
     finally:
+        # a run killed before its teardown leaves the add-ons it installed on the node's ports
+        session.run("python", "-m", "harness.prerequisites", "remove-leftovers", f"--kubeconfig={kubeconfig}")
         session.run("python", "-m", "harness.cluster", "up")
 
 
@@ -132,6 +140,7 @@ def chaos(session: nox.Session) -> None:
         f"--html={run_dir}/pytest.html",
         "--self-contained-html",
         *options,
+        interrupt_timeout=TEARDOWN_SECONDS,
     )
 
 
@@ -153,6 +162,18 @@ def cluster(session: nox.Session) -> None:
         session.run("pytest", "-m", "sabotage_extended", "tests/sabotage", *args[1:])
     else:
         session.run("python", "-m", "harness.cluster", *args)
+
+
+@nox.session(python=PYTHON)
+def docker(session: nox.Session) -> None:
+    """The project's own Docker engine for real (root): dockerd started and stopped by harness.docker
+    (own data root, exec root and socket; its iptables policy and chains recorded and reverted),
+    the app tests' PostgreSQL from testcontainers running our postgres image on it. Coexists with
+    the embedded cluster; run it under the same live lock. Extra pytest args after `--`.
+    """
+    session.install("-e", ".[dev]", *(f"--editable={app}" for app in APP_PACKAGES))
+    session.run("python", "-m", "harness.hostpackages", "docker")
+    session.run("pytest", "-m", "cluster", "tests/docker", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -214,4 +235,5 @@ def load(session: nox.Session) -> None:
         "--self-contained-html",
         *rest,
         env=env,
+        interrupt_timeout=TEARDOWN_SECONDS,
     )

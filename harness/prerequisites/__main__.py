@@ -6,6 +6,8 @@ python -m harness.prerequisites check --kubeconfig PATH [--overlay NAME] [--inst
         [--images-present] [--ingress-address ADDR] [--remove-after]
     the step a conformance run takes before deploying, on its own: what is found, what is
     installed (and, with --remove-after, removed again), how long it took
+python -m harness.prerequisites remove-leftovers --kubeconfig PATH
+    remove what an earlier run installed and could not take back (killed before its teardown)
 """
 
 from __future__ import annotations
@@ -32,7 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--images-present", action="store_true")
     check.add_argument("--ingress-address", default="127.0.0.1")
     check.add_argument("--remove-after", action="store_true")
+    remove = sub.add_parser("remove-leftovers", help="remove what a killed run installed")
+    remove.add_argument("--kubeconfig", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.command == "remove-leftovers":
+        return _remove_leftovers(args.kubeconfig)
     if args.command == "images":
         from harness.images import load_archive  # noqa: PLC0415
 
@@ -70,6 +76,16 @@ def _check(args: argparse.Namespace) -> int:
         started = time.monotonic()
         found.uninstall()
         print(f"removed again in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def _remove_leftovers(kubeconfig: Path) -> int:
+    from harness.kube import Kube  # noqa: PLC0415
+
+    from .install import remove_leftovers  # noqa: PLC0415
+
+    removed = remove_leftovers(Kube.from_kubeconfig(kubeconfig))
+    print(f"prerequisites left by an earlier run: {', '.join(removed) if removed else 'none'}")
     return 0
 
 

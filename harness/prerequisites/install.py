@@ -312,6 +312,55 @@ def wait_for_deployment(kube: Kube, manifest: dict[str, Any]) -> None:
     wait_until(f"deployment {namespace}/{name} available", not_ready, timeout=INSTALL_TIMEOUT_SECONDS)
 
 
+MANAGED_BY = ("app.kubernetes.io/managed-by", "taskflow-conformance")
+
+
+def leftovers(kube: Kube) -> list[dict[str, Any]]:
+    """Objects of the pinned manifests that an earlier run installed and never took back (killed
+    before its teardown): those whose live copy carries our managed-by label. Objects inside our
+    namespaces carry none; they go with their namespace."""
+    options = Options(install=True, ingress_class="")
+    found = []
+    for manifest in sorted(path.name for path in MANIFESTS.glob("*.yaml")):
+        for wanted in render(manifest, options, {}):
+            labels = _live_labels(kube, wanted)
+            if labels is not None and labels.get(MANAGED_BY[0]) == MANAGED_BY[1]:
+                found.append(wanted)
+    return found
+
+
+def remove_leftovers(kube: Kube) -> list[str]:
+    """Delete `leftovers` (the APIService first, namespaces last, waiting until they are gone);
+    returns what was removed, as kind/name."""
+    found = sorted(leftovers(kube), key=_removal_rank)
+    for manifest in found:
+        _delete(kube, manifest)
+    for namespace in [m["metadata"]["name"] for m in found if m["kind"] == "Namespace"]:
+        wait_until(
+            f"namespace {namespace} to be gone",
+            lambda namespace=namespace: _namespace_present(kube, namespace),  # type: ignore[misc]
+            timeout=INSTALL_TIMEOUT_SECONDS,
+        )
+    return [f"{m['kind']}/{m['metadata']['name']}" for m in found]
+
+
+def _live_labels(kube: Kube, manifest: dict[str, Any]) -> dict[str, str] | None:
+    """The labels of the object `manifest` names as the cluster has it; None when it is absent."""
+    resource = kube.dynamic.resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
+    metadata = manifest["metadata"]
+    try:
+        live = resource.get(name=metadata["name"], namespace=metadata.get("namespace"))
+    except client.ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+    except Exception as error:  # the dynamic client raises its own NotFoundError
+        if "NotFound" in type(error).__name__:
+            return None
+        raise
+    return dict(live.metadata.labels or {})
+
+
 # Removal order: the APIService first (discovery), the namespace last.
 _REMOVAL_ORDER = ["APIService", "StorageClass", "IngressClass", "Deployment", "Namespace"]
 

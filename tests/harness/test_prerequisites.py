@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
+from kubernetes.client import ApiException
 
 from harness import prerequisites, providers
 from harness.errors import UserError
@@ -234,3 +237,31 @@ def test_bare_start_keeps_dns_and_removes_the_other_addons() -> None:
     )
     assert set(REMOVED_PROCESSES) == {"traefik", "metrics-server", "hostpath-provisioner"}
     assert ("apiservice", "v1beta1.metrics.k8s.io") in REMOVED_OBJECTS
+
+
+class _LiveKind:
+    """One kind of kube.dynamic, as leftovers() reads it: the live objects' labels by name."""
+
+    def __init__(self, labels_by_name: dict[str, dict[str, str]]) -> None:
+        self.labels_by_name = labels_by_name
+
+    def get(self, *, name: str, namespace: str | None = None) -> SimpleNamespace:
+        if name not in self.labels_by_name:
+            raise ApiException(status=404)
+        return SimpleNamespace(metadata=SimpleNamespace(labels=self.labels_by_name[name]))
+
+
+def test_leftovers_are_only_objects_carrying_our_label() -> None:
+    ours = {"app.kubernetes.io/managed-by": "taskflow-conformance"}
+    live = {
+        # a killed run's ingress controller and its namespace
+        "Namespace": {"taskflow-system": ours},
+        "IngressClass": {"traefik": ours},
+        # the embedded cluster's own APIService and StorageClass: same names, not ours
+        "APIService": {"v1beta1.metrics.k8s.io": {}},
+        "StorageClass": {"standard": {"addon": "embedded"}},
+    }
+    resources = SimpleNamespace(get=lambda *, api_version, kind: _LiveKind(live.get(kind, {})))
+    kube = cast(Kube, SimpleNamespace(dynamic=SimpleNamespace(resources=resources)))
+    found = sorted((m["kind"], m["metadata"]["name"]) for m in install.leftovers(kube))
+    assert found == [("IngressClass", "traefik"), ("Namespace", "taskflow-system")]
