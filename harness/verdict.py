@@ -89,13 +89,18 @@ def attention_first(rows: Sequence[CriterionRow]) -> list[CriterionRow]:
 
 
 def headline(row: CriterionRow) -> str:
-    """The figure a reader wants beside the verdict: the worst measured number of the row."""
+    """The figure a reader wants beside the verdict: the failing check if one failed, else the worst
+    live measurement of the row. A static rule's figure never stands in for a measurement: it shows
+    (marked `static`) only when a static rule is what failed the row."""
+    failed = [check for check in row.checks if check.verdict is Verdict.FAIL]
+    failed_live = [check for check in failed if check.kind is Kind.LIVE]
+    if failed_live:
+        return _figure(failed_live[0])
+    if failed:
+        return f"static {_figure(failed[0])}"
     measured = [c for c in row.live_checks if c.verdict is not Verdict.SKIPPED and c.value is not None]
     if not measured:
         return "-"
-    failed = [check for check in measured if check.verdict is Verdict.FAIL]
-    if failed:
-        return _figure(failed[0])
     with_samples = [check for check in measured if check.samples]
     if with_samples:
         worst = max(with_samples, key=lambda check: LatencyFigures.of(check.samples).p99 or 0.0)
@@ -108,6 +113,8 @@ def headline(row: CriterionRow) -> str:
 
 
 def _figure(check: Evidence) -> str:
+    if check.value is None:
+        return check.metric
     unit = f" {check.unit}" if check.unit else ""
     return f"{check.metric} {check.value}{unit}"
 
