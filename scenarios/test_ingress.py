@@ -10,6 +10,9 @@ from harness.deploy import Deployment
 from harness.ingress_client import INGRESS_HOST, fetch, trusting
 from harness.recorder import EvidenceRecorder
 
+# The hop the frontend's /api proxy adds to `Via` (apps/frontend/lib/proxy.ts, RFC 9110 7.6.3).
+FRONTEND_PROXY_HOP = "taskflow-frontend"
+
 
 @pytest.mark.criterion("FR-003")
 def test_frontend_served_over_https_with_the_run_certificate(
@@ -73,4 +76,16 @@ def test_api_path_routed_to_backend(
         value=response.status,
         budget="422 JSON validation error from FastAPI",
         detail=response.body[:200],
+    )
+    # The frontend proxies /api to the backend itself (for a frontend run without an ingress), so
+    # a 422 from FastAPI does not show that the ingress routed /api: the proxy's Via hop does.
+    via = response.headers.get("via", "")
+    evidence.check(
+        "FR-003",
+        "/api through the ingress answered by the backend, not the frontend's proxy",
+        ok=FRONTEND_PROXY_HOP not in via,
+        metric="Via header",
+        value=via or "none",
+        budget=f"no {FRONTEND_PROXY_HOP!r} hop",
+        detail=f"POST https://{INGRESS_HOST}/api/auth/login",
     )

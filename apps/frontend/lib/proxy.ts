@@ -15,6 +15,15 @@ const DEFAULT_TIMEOUT_SECONDS = 30;
 /** The backend's own cap (1 MiB): a larger body is refused here without being buffered. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 const BODYLESS_STATUSES = new Set([101, 204, 205, 304]);
+/** This hop in `Via` (RFC 9110, 7.6.3), on the request it forwards and the response it relays: it
+ * tells whoever receives either that the frontend's proxy, not the ingress, routed the call. */
+export const VIA_HOP = "1.1 taskflow-frontend";
+
+/** `Via` with this hop appended to what earlier hops wrote. */
+export function withVia(received: string | null): string {
+  const earlier = received?.trim();
+  return earlier ? `${earlier}, ${VIA_HOP}` : VIA_HOP;
+}
 
 export function backendBaseUrl(env: NodeJS.ProcessEnv = process.env): string | null {
   const value = env.BACKEND_URL?.trim();
@@ -87,6 +96,7 @@ export async function proxyToBackend(request: Request, segments: readonly string
     const value = request.headers.get(name);
     if (value !== null) headers.set(name, value);
   }
+  headers.set("via", withVia(request.headers.get("via")));
   const method = request.method.toUpperCase();
   let bytes: ArrayBuffer | null = null;
   if (method !== "GET" && method !== "HEAD") {
@@ -127,6 +137,7 @@ export async function proxyToBackend(request: Request, segments: readonly string
     const value = upstream.headers.get(name);
     if (value !== null) responseHeaders.set(name, value);
   }
+  responseHeaders.set("via", withVia(upstream.headers.get("via")));
   const responseBody = BODYLESS_STATUSES.has(upstream.status) ? null : await upstream.arrayBuffer();
   return new Response(responseBody, { status: upstream.status, headers: responseHeaders });
 }

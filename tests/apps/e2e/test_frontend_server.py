@@ -62,6 +62,8 @@ def test_proxy_passes_methods_statuses_bodies_and_headers(client: httpx.Client) 
 
     created = client.post(tasks, json={"title": "through the proxy", "description": "d"}, headers=auth)
     assert created.status_code == 201
+    # The proxy names itself as a hop (RFC 9110 Via): the conformance run tells by it who answered /api.
+    assert created.headers["via"] == "1.1 taskflow-frontend"
     task_id = created.json()["id"]
 
     assert (
