@@ -241,3 +241,27 @@ def test_writes_by_hand(evidence_log):
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["error: *evidence.jsonl:1: malformed evidence record (KeyError*"])
+
+
+def test_summary_failing_its_schema_is_one_line_and_fails(pytester: pytest.Pytester) -> None:
+    # A summary builder that writes a number where the schema wants the provider's name.
+    broken_builder = """
+import harness.plugin
+
+_build = harness.plugin.build_summary
+harness.plugin.build_summary = lambda *args, **kwargs: {**_build(*args, **kwargs), "provider": 7}
+"""
+    result, run_dir = run(
+        pytester,
+        """
+import pytest
+
+@pytest.mark.criterion("FR-001")
+def test_measures(evidence):
+    evidence.check("FR-001", "pods", ok=True, metric="problems", value=0)
+""",
+        conftest=broken_builder,
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["error: *summary.json fails its schema at provider: *(fix: *"])
+    assert not (run_dir / "summary.json").exists()
