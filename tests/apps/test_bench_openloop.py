@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from app_processes import run_async
 from bench_openloop import run
 
 ACCOUNTS = [{"user_id": "00000000-0000-0000-0000-000000000001", "token": "t", "task_ids": [1]}]
@@ -46,7 +47,7 @@ async def _bench(hold_seconds: float, warm: int) -> tuple[dict[str, Any], int]:
 
 
 def test_arrivals_keep_their_schedule_while_the_server_holds_every_answer() -> None:
-    outcome, most_at_once = asyncio.run(_bench(hold_seconds=0.2, warm=2))
+    outcome, most_at_once = run_async(_bench, 0.2, 2)
     requests = outcome["requests"]
     assert len(requests) == int(RATE * SECONDS)
     assert all(status == 200 for *_, status in requests)
@@ -73,7 +74,7 @@ def test_latency_counts_from_the_due_time_when_no_connection_is_free() -> None:
             await asyncio.sleep(0.1)
             return outcome
 
-    requests = asyncio.run(bench())["requests"]
+    requests = run_async(bench)["requests"]
     # One connection and 50 ms answers: 20/s served while 100/s are due, so each waits longer than
     # the one before it, and that wait is in its latency (the last is ~2 s late).
     assert most_at_once[0] == 1
