@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -165,6 +166,27 @@ def test_capacity_steps_record_each_step(backend_server: AppProcess, tmp_path: P
         assert len(steps) == 2 and summary["stopped_because"] == "reached --max-users 6"
 
 
+@contextmanager
+def locust_workers(count: int, master_port: int, args: list[str], logs: Path) -> Iterator[None]:
+    """`count` Locust workers dialling a master on 127.0.0.1:master_port; killed if still running."""
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "locust", "-f", str(LOAD_DIR), "--worker", "--master-host", "127.0.0.1",
+             "--master-port", str(master_port), *args],
+            stdout=subprocess.DEVNULL, stderr=(logs / f"worker{index}.log").open("w"),
+        )
+        for index in range(count)
+    ]  # fmt: skip
+    try:
+        yield
+        for worker in workers:
+            worker.wait(timeout=30)
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+
+
 def test_distributed_master_and_two_workers_write_the_same_summary(
     backend_server: AppProcess, tmp_path: Path
 ) -> None:
@@ -172,27 +194,13 @@ def test_distributed_master_and_two_workers_write_the_same_summary(
     and timeline from what the workers report; the steps look as in a single-process run."""
     port = free_port()
     common = ["--host", backend_server.base_url, "--stress"]
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "locust", "-f", str(LOAD_DIR), "--worker", "--master-host", "127.0.0.1",
-             "--master-port", str(port), *common],
-            stdout=subprocess.DEVNULL, stderr=(tmp_path / f"worker{index}.log").open("w"),
-        )
-        for index in range(2)
-    ]  # fmt: skip
-    try:
-        summary_file = tmp_path / "summary.json"
+    summary_file = tmp_path / "summary.json"
+    with locust_workers(2, port, common, tmp_path):
         ran = locust(
             "--master", "--expect-workers", "2", "--shape", "steps", "--step-users", "4",
             "--step-seconds", "6", "--max-users", "8", "--summary-file", str(summary_file),
             "--timeline", str(tmp_path / "timeline.jsonl"), "--master-bind-port", str(port), *common,
         )  # fmt: skip
-        for worker in workers:
-            worker.wait(timeout=30)
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
     assert ran.returncode == 0, ran.stderr[-2000:]
     summary = json.loads(summary_file.read_text())
     assert summary["workers"] == 2 and summary["user_class"] == "StressUser"
@@ -203,3 +211,22 @@ def test_distributed_master_and_two_workers_write_the_same_summary(
     assert steps[0]["locust_cpu_percent"] > 0
     timeline = [json.loads(line) for line in (tmp_path / "timeline.jsonl").read_text().splitlines()]
     assert any(line["rps"] > 0 for line in timeline)
+
+
+def test_distributed_failing_logins_on_workers_stop_the_whole_run(
+    tls_server: tuple[int, Path, list[str]], tmp_path: Path
+) -> None:
+    """Sign-ups fail on the workers; the master's guard, fed by their reports, stops every process."""
+    port, certificate, _ = tls_server
+    master_port = free_port()
+    common = ["--host", f"https://taskflow.local:{port}", "--ingress-address", "127.0.0.1"]
+    common += ["--ca-file", str(certificate)]
+    started = time.monotonic()
+    with locust_workers(2, master_port, common, tmp_path):
+        ran = locust(
+            "--master", "--expect-workers", "2", "-u", "40", "-r", "40", "-t", "60s",
+            "--master-bind-port", str(master_port), *common,
+        )  # fmt: skip
+    assert ran.returncode == 3, ran.stderr[-2000:]
+    assert time.monotonic() - started < 45
+    assert "STOPPED: " in ran.stderr and "sign-ups/logins failed" in ran.stderr
