@@ -36,6 +36,7 @@ from typing import Any
 import gevent
 import gevent.socket
 import gevent.ssl
+import locust.runners
 from locust import FastHttpUser, LoadTestShape, between, constant, events, task
 from locust.env import Environment
 from locust.runners import MasterRunner, Runner, WorkerRunner
@@ -51,6 +52,11 @@ from taskflow_profiles import (
 )
 
 log = logging.getLogger("taskflow-load")
+# Locust's master marks a worker missing after 3 heartbeats (1 s apart) it did not get, and stops
+# the test when none is left. On a shared 2-core host a worker pod starved for 4 s lost a whole
+# capacity run that way; 10 s still notices a dead worker within a 30-s step.
+HEARTBEAT_SECONDS = 10
+locust.runners.HEARTBEAT_LIVENESS = HEARTBEAT_SECONDS
 TIMELINE_SECONDS = 5.0
 TASK_PREFIX = "tasks: "
 MAX_TASKS_KEPT = 20
@@ -126,6 +132,8 @@ class RunState:
     window_failures: int = 0
     steps: list[dict[str, Any]] = field(default_factory=list)
     stopped_because: str = ""
+    shape_done: bool = False
+    """The shape ran to its end (or the capacity search ended on a step); False: cut short."""
     aborted: str = ""
     logins: LoginGuard = field(default_factory=LoginGuard)
     next_user: int = 0
@@ -381,6 +389,8 @@ def write_summary(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner) or options is None:
         return
     STATE.finish()
+    if STATE.shape != "none" and not STATE.shape_done and not STATE.aborted:
+        STATE.aborted = cut_short_reason(environment.runner)
     target = STATE.target
     summary = {
         "host": f"{target.scheme}://{target.hostname}:{target.port}" if target else None,
@@ -397,6 +407,17 @@ def write_summary(environment: Environment, **_: Any) -> None:
     }
     if options.summary_file:
         Path(options.summary_file).write_text(json.dumps(summary, indent=2), encoding="utf-8")
+
+
+def cut_short_reason(runner: Runner | None) -> str:
+    """Why a run ended before its shape did: lost workers, or Locust stopped it (see its log)."""
+    if isinstance(runner, MasterRunner) and runner.clients.missing:
+        return (
+            f"the run ended before its shape did: {len(runner.clients.missing)} of "
+            f"{len(STATE.workers_seen)} workers went missing (no heartbeat for {HEARTBEAT_SECONDS} s; "
+            "a starved or killed worker), and Locust stops when the last one is gone"
+        )
+    return "the run ended before its shape did (Locust's log says why)"
 
 
 class TaskflowUser(FastHttpUser):
@@ -539,6 +560,7 @@ class Ramp100(TaskflowShape):
         ramp = Ramp(options.peak_users, options.ramp_seconds, options.hold_seconds)
         now = ramp.tick(self.elapsed())
         if now is None:
+            STATE.shape_done = True
             return None
         STATE.enter(now.phase, self.users_now())
         return now.users, now.spawn_rate
@@ -556,9 +578,11 @@ class CapacitySteps(TaskflowShape):
         previous = STATE.phases.get(STATE.phase) if STATE.phase.startswith("step") else None
         step_ended = previous is not None and (now is None or now.phase != STATE.phase)
         if previous is not None and step_ended and self.close_step(STATE.phase, previous):
+            STATE.shape_done = True
             return None
         if now is None:
             STATE.stopped_because = STATE.stopped_because or f"reached --max-users {options.max_users}"
+            STATE.shape_done = True
             return None
         STATE.enter(now.phase, self.users_now())
         return now.users, now.spawn_rate

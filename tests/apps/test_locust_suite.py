@@ -230,3 +230,34 @@ def test_distributed_failing_logins_on_workers_stop_the_whole_run(
     assert ran.returncode == 3, ran.stderr[-2000:]
     assert time.monotonic() - started < 45
     assert "STOPPED: " in ran.stderr and "sign-ups/logins failed" in ran.stderr
+
+
+def test_distributed_run_cut_short_by_a_lost_worker_says_so(
+    backend_server: AppProcess, tmp_path: Path
+) -> None:
+    """A worker killed mid-step: Locust's master stops once it misses its heartbeats; the summary
+    must say the shape was cut short instead of reporting the steps it had as a finished search."""
+    port = free_port()
+    common = ["--host", backend_server.base_url, "--stress"]
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "locust", "-f", str(LOAD_DIR), "--worker", "--master-host", "127.0.0.1",
+         "--master-port", str(port), *common],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    summary_file = tmp_path / "summary.json"
+    master = subprocess.Popen(
+        [sys.executable, "-m", "locust", "-f", str(LOAD_DIR), "--headless", "--only-summary", "--master",
+         "--expect-workers", "1", "--master-bind-port", str(port), "--shape", "steps", "--step-users", "2",
+         "--step-seconds", "60", "--max-users", "4", "--summary-file", str(summary_file), *common],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(15)
+        worker.kill()
+        _, stderr = master.communicate(timeout=60)
+    finally:
+        for process in (worker, master):
+            if process.poll() is None:
+                process.kill()
+    summary = json.loads(summary_file.read_text())
+    assert "ended before its shape did: 1 of 1 workers went missing" in summary["aborted"], stderr[-2000:]
