@@ -13,6 +13,7 @@ import pytest
 from harness.chaos_timeline import record_in_index, write_experiment_page
 from harness.chaosrun import ChaosTarget, experiment_criteria, experiment_names, run_experiment
 from harness.deploy import Deployment
+from harness.providers import Provider
 from harness.recorder import EvidenceRecorder
 from harness.uptime import UptimeMonitor
 
@@ -27,10 +28,13 @@ DISRUPTED_UPTIME_TARGETS: dict[str, tuple[str, ...]] = {
     "mcp-outage": ("mcp-server",),
     "mcp-outage-pod-kill": ("mcp-server",),
     "postgres-kill-under-writes": (*BACKEND, "mcp-server"),
+    "postgres-process-kill-under-writes": (*BACKEND, "mcp-server"),
     "memory-hog-is-contained": EVERYTHING,
     "rolling-update-under-writes": EVERYTHING,
 }
 """SC-001 samples each experiment sets apart: only the services it breaks (all for one not listed)."""
+ON_THE_NODE = {"postgres-process-kill-under-writes"}
+"""Experiments that signal processes on the node itself: only where the pods run on this host."""
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -64,8 +68,19 @@ def test_experiment(
     chaos_target: ChaosTarget,
     run_dir: Path,
     uptime: UptimeMonitor,
+    *,
     evidence: EvidenceRecorder,
+    provider: Provider,
 ) -> None:
+    if experiment in ON_THE_NODE and provider.name != "local":
+        for criterion in experiment_criteria(experiment):
+            evidence.skip(
+                criterion,
+                f"{experiment}: experiment ran",
+                f"it kills a process on the node, which needs the node's process table: provider "
+                f"{provider.name} does not run its pods on this host (provider local does)",
+            )
+        return
     targets = DISRUPTED_UPTIME_TARGETS.get(experiment, EVERYTHING)
     with uptime.disruption(f"chaos experiment {experiment}", targets):
         outcome = run_experiment(
