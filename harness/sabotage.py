@@ -221,6 +221,18 @@ def chaos_sabotage(
     )
 
 
+def postgres_acknowledges_before_writing(manifests: list[Manifest]) -> None:
+    # Commits return before their WAL leaves shared memory, and the WAL writer writes only every
+    # 10 s: a process crash loses the last seconds of acknowledged writes. A pod deletion does
+    # not show it (a shutdown writes the WAL out); a SIGKILL does.
+    for statefulset in _objects(manifests, "StatefulSet", "postgres"):
+        for container in _containers(statefulset):
+            container["args"] = [
+                *container.get("args", []),
+                *("-c", "synchronous_commit=off", "-c", "wal_writer_delay=10000"),
+            ]
+
+
 def hpa_target_unreachable(manifests: list[Manifest]) -> None:
     # Utilization is relative to the 100m request and a pod cannot use more than its 1-CPU limit
     # (1000 %): a 5000 % target is never reached, whatever the load.
@@ -373,6 +385,15 @@ CHAOS_SABOTAGES = {
             "postgres keeps its data in an emptyDir, so killing its pod loses every acknowledged write",
             apply=database_on_emptydir,
             check="every acknowledged write is present with its last acknowledged value",
+            live_seconds=170,
+        ),
+        chaos_sabotage(
+            "postgres-acknowledges-before-writing",
+            "SC-005",
+            "postgres-process-kill-under-writes",
+            "postgres commits asynchronously with a 10 s WAL writer delay: a crash loses acknowledged writes",
+            apply=postgres_acknowledges_before_writing,
+            check="every acknowledged write is present with its last acknowledged value",
         ),
         chaos_sabotage(
             "backend-fails-after-restart",
@@ -409,6 +430,7 @@ CHAOS_SABOTAGES = {
             "backend rolls with maxUnavailable 100 % and has no PodDisruptionBudget",
             apply=backend_rolls_all_at_once,
             check="requests failed through the ingress during the fault (deployments)",
+            live_seconds=209,
         ),
         chaos_sabotage(
             "backend-single-replica",
@@ -417,6 +439,7 @@ CHAOS_SABOTAGES = {
             "backend autoscaler keeps exactly one replica, so killing it is an outage",
             apply=backend_single_replica,
             check="requests failed through the ingress during the fault (load)",
+            live_seconds=120,
         ),
         chaos_sabotage(
             "backend-cpu-starved",
@@ -424,6 +447,14 @@ CHAOS_SABOTAGES = {
             "memory-hog-is-contained",
             "backend limited to 100m CPU, too little to keep its latency budget beside a busy neighbour",
             apply=backend_cpu_starved,
+            check="p95 latency through the ingress during the fault (requests)",
+        ),
+        chaos_sabotage(
+            "backend-one-starved-replica",
+            "EDGE-CONTENTION",
+            "memory-hog-is-contained",
+            "backend held to one replica limited to 100m CPU: no headroom beside a busy neighbour",
+            apply=backend_one_small_replica,
             check="p95 latency through the ingress during the fault (requests)",
         ),
     )
