@@ -46,7 +46,7 @@ def _our_image() -> str:
 
     from harness.images import APPS, build_app  # noqa: PLC0415
 
-    built = build_app(next(app for app in APPS if app.name == "postgres"))
+    built = build_app(APPS["postgres"])
     client = docker.from_env()
     with built.archive.open("rb") as archive:
         client.images.load(archive.read())
