@@ -136,6 +136,35 @@ def api_routed_to_frontend(manifests: list[Manifest]) -> None:
                     path["backend"]["service"] = {"name": "frontend", "port": {"number": 3000}}
 
 
+def mcp_server_beside_backend(manifests: list[Manifest]) -> None:
+    """The backend pods also run an mcp-server container (the mcp-server Deployment stays)."""
+    import copy  # noqa: PLC0415
+
+    mcp = copy.deepcopy(_containers(next(_objects(manifests, "Deployment", "mcp-server")))[0])
+    # Port names and probe ports of the copy must not clash with the backend's own `http` port.
+    mcp["ports"] = [{"name": "mcp", "containerPort": 8080, "protocol": "TCP"}]
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        if probe in mcp:
+            mcp[probe]["httpGet"]["port"] = 8080
+    _containers(next(_objects(manifests, "Deployment", "backend"))).append(mcp)
+
+
+def mcp_liveness_on_closed_port(manifests: list[Manifest]) -> None:
+    """mcp-server's liveness probe asks a port nothing listens on: the kubelet restarts it over
+    and over (each time after about 30 s), and each restart is an outage of the service."""
+    for deployment in _objects(manifests, "Deployment", "mcp-server"):
+        for container in _containers(deployment):
+            container["livenessProbe"]["httpGet"]["port"] = 9999
+
+
+def frontend_cpu_starved(manifests: list[Manifest]) -> None:
+    """The frontend may use 30m CPU: enough to start and pass its probes, far too little to answer
+    within 500 ms (a Next.js request costs ~15 ms of CPU, 3 ms of which fit in each 100 ms period)."""
+    for deployment in _objects(manifests, "Deployment", "frontend"):
+        for container in _containers(deployment):
+            container["resources"]["requests"]["cpu"] = container["resources"]["limits"]["cpu"] = "30m"
+
+
 def _backend_container(manifests: list[Manifest]) -> Manifest:
     return _containers(next(_objects(manifests, "Deployment", "backend")))[0]
 
@@ -351,6 +380,38 @@ SABOTAGES = {
             api_routed_to_frontend,
             check="/api through the ingress answered by the backend, not the frontend's proxy",
             select=("-k", "api_path_routed_to_backend"),
+            static=False,
+        ),
+        Sabotage(
+            "mcp-server-beside-backend",
+            "FR-001",
+            "test_pods.py",
+            "the backend pods run an mcp-server container too",
+            mcp_server_beside_backend,
+            check="frontend, backend and mcp-server in separate ready pods",
+            # SC-001's "deployed and running in pods" row judges the same pod list.
+            also=("all services deployed and ready after apply",),
+        ),
+        Sabotage(
+            "mcp-liveness-on-closed-port",
+            "SC-001",
+            "test_uptime.py",
+            "mcp-server's liveness probe asks port 9999, where nothing listens: restarted every ~30 s",
+            mcp_liveness_on_closed_port,
+            check="mcp-server answers 2xx within 2 s by service name",
+            static=False,
+        ),
+        Sabotage(
+            "frontend-cpu-starved",
+            "SC-002",
+            "test_service_discovery.py",
+            "the frontend is limited to 30m CPU, too little to answer within 500 ms",
+            frontend_cpu_starved,
+            check="frontend p99 latency by service name",
+            # The same starved frontend, seen by FR-002 (calls that time out fail) and by SC-001
+            # (its pages miss the 2 s uptime bound, by name and through the ingress).
+            also=("frontend answers by service name", "frontend*answers 2xx within 2 s*"),
+            select=("-k", "answers_by_name_within_budget and frontend"),
             static=False,
         ),
     )

@@ -14,7 +14,8 @@ REQUIRED_PULL_POLICY = "IfNotPresent"
 @rule(
     "WL-SEPARATE-WORKLOADS",
     "FR-001",
-    "Deployments frontend, backend, mcp-server and StatefulSet postgres, each selecting only its own pods",
+    "Deployments frontend, backend, mcp-server and StatefulSet postgres, each selecting only its own pods "
+    "and running only its own image",
     "declare the workload with the contract name and a selector on app.kubernetes.io/name=<app>",
 )
 def separate_workloads(manifests: Manifests) -> Iterator[Finding]:
@@ -33,6 +34,11 @@ def separate_workloads(manifests: Manifests) -> Iterator[Finding]:
             other_workload = manifests.get(other.kind, other.name)
             if other is not app and other_workload and labels_match(selector, pod_labels(other_workload)):
                 yield Finding(ref(workload), f"its selector also matches the pods of {ref(other_workload)}")
+        for container in sequence(dig(pod_spec(workload), "containers")):
+            image, name = str(dig(container, "image") or ""), dig(container, "name")
+            for other in APPS:
+                if other is not app and f"/{other.name}:" in image:
+                    yield Finding(ref(workload), f"container {name} runs {other.name}'s image")
 
 
 def _image_is_pinned(image: str) -> bool:
