@@ -241,6 +241,21 @@ def announce_cold_builds(builds: Iterable[GoBuild], layout: Layout) -> None:
     )
 
 
+def all_builds() -> tuple[GoBuild, ...]:
+    """Every Go build of the cluster: core, add-ons, test image."""
+    from .addons.builds import ADDON_BUILDS  # noqa: PLC0415 - the add-ons import this module
+    from .testimage import BUILD as TESTIMAGE  # noqa: PLC0415 - it imports this module
+
+    return (*CORE_BUILDS, *ADDON_BUILDS, TESTIMAGE)
+
+
+def ensure_all(layout: Layout) -> dict[str, Path]:
+    """Build whatever is missing of every cluster binary, without starting anything."""
+    builds = all_builds()
+    announce_cold_builds(builds, layout)
+    return {build.name: ensure_built(build, layout) for build in builds}
+
+
 def ensure_core(layout: Layout) -> dict[str, Path]:
     """Build (if needed) every core binary; returns binary name -> path."""
     from .addons.builds import ADDON_BUILDS  # noqa: PLC0415 - the add-ons import this module

@@ -127,3 +127,20 @@ def test_cold_announcement_names_pending_builds_and_their_total(
     capsys.readouterr()
     build.announce_cold_builds([hello], layout)
     assert capsys.readouterr().err == ""
+
+
+def test_build_all_covers_every_cluster_binary_once(
+    hello_build: tuple[build.GoBuild, Layout],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    names = [b.name for b in build.all_builds()]
+    assert names[:2] == ["kubernetes", "etcd"]
+    assert {"coredns", "metrics-server", "hostpath-provisioner", "traefik", "testimage"} <= set(names)
+    assert len(set(names)) == len(names)
+    hello, layout = hello_build
+    monkeypatch.setattr(build, "all_builds", lambda: (hello,))
+    assert build.ensure_all(layout) == {"hello": hello.out_dir(layout)}
+    assert "1 Go builds to do (hello)" in capsys.readouterr().err
+    assert build.ensure_all(layout) == {"hello": hello.out_dir(layout)}  # warm: nothing built
+    assert capsys.readouterr().err == ""
