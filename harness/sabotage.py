@@ -502,6 +502,8 @@ CHAOS_SABOTAGES = {
             check="requests failed through the ingress during the fault (load)",
             live_seconds=120,
         ),
+        # Seen live (04:04 UTC, 133 s): does not fail. p95 116.5 ms (control 66 ms) against 500 ms:
+        # two 100m replicas carry the experiment's three clients. Not in the extended matrix.
         chaos_sabotage(
             "backend-cpu-starved",
             "EDGE-CONTENTION",
@@ -537,10 +539,20 @@ LOAD_SABOTAGES = {
             "the backend HPA targets 5000 % CPU, more than a pod's limit allows: it never scales out",
             hpa_target_unreachable,
             check="HPA scales backend above minReplicas 2 under load",
-            also=("new backend pods become ready and take traffic",),
+            # Two pods saturated by 100 users answer SC-001's uptime samples late (seen live).
+            also=(
+                "new backend pods become ready and take traffic",
+                "backend answers 2xx within 2 s by service name",
+                "/api through the ingress answers 2xx *",
+            ),
             select=("-k", "scales_backend_under_load", f"--ramp100-seconds={SHORT_RAMP100}"),
             static=False,
+            live_seconds=200,
         ),
+        # Seen live (04:02 UTC, 151 s): too strong. The one 100m pod went unready under the sign-ups
+        # (503 "no available server"), Locust stopped early (46 of 91 logins failed), so only
+        # "ramp100 load run" failed and the p95 check was never measured. Needs a milder break
+        # (one replica at a few hundred millicores) before it can join the extended matrix.
         Sabotage(
             "backend-one-small-replica",
             "SC-004",
