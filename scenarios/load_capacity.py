@@ -43,7 +43,9 @@ def cpu_during(during: list[ClusterSample]) -> dict[str, float | None]:
         for app in apps
     }
     cores["ingress"] = mean([s.ingress_cores for s in during if s.ingress_cores is not None])
-    cores["locust"] = mean([s.locust_cores for s in during if s.locust_cores is not None])
+    on_host = mean([s.locust_cores for s in during if s.locust_cores is not None])
+    if on_host is not None or "locust" not in cores:  # distributed: the locust pods' own reading stays
+        cores["locust"] = on_host
     cores["other"] = mean([s.other_cores for s in during if s.other_cores is not None])
     cores["host busy"] = mean([s.host_busy_cores for s in during if s.host_busy_cores is not None])
     return cores
