@@ -7,6 +7,8 @@ import dataclasses
 from harness.sabotage import (
     CHAOS_SABOTAGES,
     LOAD_SABOTAGES,
+    SABOTAGES,
+    SLOW_SABOTAGES,
     Sabotage,
     ci_budget_shortfall,
     extended_sabotages,
@@ -44,4 +46,17 @@ def test_past_the_deadline_says_zero_left() -> None:
 def test_extended_matrix_holds_only_sabotages_seen_failing_live() -> None:
     for name, sabotage in extended_sabotages().items():
         assert sabotage.live_seconds > 0
-        assert name in {**CHAOS_SABOTAGES, **LOAD_SABOTAGES}
+        assert name in {**SLOW_SABOTAGES, **CHAOS_SABOTAGES, **LOAD_SABOTAGES}
+
+
+def test_extended_matrix_runs_cheapest_first_and_holds_the_slow_core_sabotages() -> None:
+    seconds = [sabotage.live_seconds for sabotage in extended_sabotages().values()]
+    assert seconds == sorted(seconds)
+    assert set(SLOW_SABOTAGES) <= set(extended_sabotages())
+    assert not set(SLOW_SABOTAGES) & set(SABOTAGES)
+
+
+def test_one_sabotage_that_does_not_fit_is_named() -> None:
+    one = dict(list(measured(180).items())[:1])
+    reason = ci_budget_shortfall(str(3 * 60), 0.0, one)
+    assert reason is not None and reason.startswith("CI time budget — 1 min left, sabotage s0 needs ~4")
