@@ -382,6 +382,18 @@ SABOTAGES = {
             select=("-k", "api_path_routed_to_backend"),
             static=False,
         ),
+        # The person in the browser asks the assistant; the backend cannot reach the MCP server,
+        # so chat answers 503 and the journey (no failed request allowed) fails. The backend's
+        # readiness does not depend on the MCP server, so the deploy itself stays healthy.
+        Sabotage(
+            "browser-chat-without-mcp",
+            "SC-003",
+            "test_browser.py",
+            "the backend is pointed at an MCP server that does not exist: chat fails in the browser",
+            wrong_mcp_url,
+            check="sign up, add, complete and delete a task, and chat, in Chromium through the ingress",
+            static=False,
+        ),
     )
 }
 
