@@ -585,15 +585,18 @@ LOAD_SABOTAGES = {
             "test_scaling.py",
             "the backend is held to one replica with a 100m CPU limit (the 100 users overload it)",
             backend_one_small_replica,
-            check="p95 response time of task endpoints in the hold",
+            # Seen live: the lone starved replica fails its readiness under the ramp, Traefik has no
+            # server left, most sign-ups get 503 and the load run stops before any hold to measure.
+            check="ramp100 load run (100 users through the ingress)",
             also=(
+                "p95 response time of task endpoints in the hold",
                 "p99 response time of task endpoints in the hold",
                 "failed requests in the hold",
                 "all 100 users active through the hold",
-                "ramp100 load run *",
             ),
             select=("-k", "hundred_concurrent_users", f"--ramp100-seconds={SHORT_RAMP100}"),
             static=False,
+            live_seconds=151,
         ),
     )
 }
