@@ -48,13 +48,7 @@ import asyncpg
 import httpx
 import pytest
 from app_processes import AppProcess, free_port, run_async
-from bench_cpu import (
-    cpu_model,
-    machine_cpu,
-    tree_cpu_seconds,
-    trees_cpu_seconds,
-    trees_runqueue_wait_seconds,
-)
+from bench_cpu import cpu_model, cpu_used, read_cpu
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 RATES = [int(rate) for rate in os.environ.get("BENCH_RATES", "100,200,400").split(",")]
@@ -236,27 +230,9 @@ def _run_locust(target: Target, users_file: Path, endpoint: str, mode: str, amou
                 time.sleep(0.02)
             # Measure from one second after every Locust user started (the ramp is excluded).
             time.sleep(0.5)
-            started, cpu0 = time.time(), machine_cpu()
-            server0, db0, client0 = (
-                trees_cpu_seconds(server_pids),
-                tree_cpu_seconds(db_pid),
-                tree_cpu_seconds(locust.pid),
-            )
-            wait0, client_wait0 = (
-                trees_runqueue_wait_seconds(server_pids),
-                trees_runqueue_wait_seconds([locust.pid]),
-            )
+            started, before = time.time(), read_cpu(server_pids, db_pid, locust.pid)
             time.sleep(SECONDS)
-            ended, cpu1 = time.time(), machine_cpu()
-            server1, db1, client1 = (
-                trees_cpu_seconds(server_pids),
-                tree_cpu_seconds(db_pid),
-                tree_cpu_seconds(locust.pid),
-            )
-            wait1, client_wait1 = (
-                trees_runqueue_wait_seconds(server_pids),
-                trees_runqueue_wait_seconds([locust.pid]),
-            )
+            ended, after = time.time(), read_cpu(server_pids, db_pid, locust.pid)
             locust.wait(60)
         finally:
             if locust.poll() is None:
@@ -268,9 +244,7 @@ def _run_locust(target: Target, users_file: Path, endpoint: str, mode: str, amou
     arrivals = [moment for moment in sent if started <= moment <= ended]
     count = max(len(window), 1)
     ordered = sorted(latency for latency, _ in window)
-    wall = cpu1.wall_seconds - cpu0.wall_seconds
-    server, db, client = server1 - server0, db1 - db0, client1 - client0
-    other = max(0.0, (cpu1.busy_seconds - cpu0.busy_seconds) - server - db - client) / wall
+    use = cpu_used(before, after)
     return Row(
         endpoint=endpoint,
         mode=mode,
@@ -280,13 +254,13 @@ def _run_locust(target: Target, users_file: Path, endpoint: str, mode: str, amou
         p95_ms=round(_percentile(ordered, 0.95), 2),
         p99_ms=round(_percentile(ordered, 0.99), 2),
         errors=sum(1 for _, ok in window if not ok),
-        server_cpu_ms_per_request=round(server * 1000 / count, 3),
-        db_cpu_ms_per_request=round(db * 1000 / count, 3),
-        client_cpu_ms_per_request=round(client * 1000 / count, 3),
-        other_cpu_cores=round(other, 2),
+        server_cpu_ms_per_request=round(use.server * 1000 / count, 3),
+        db_cpu_ms_per_request=round(use.db * 1000 / count, 3),
+        client_cpu_ms_per_request=round(use.client * 1000 / count, 3),
+        other_cpu_cores=round(use.other_cores, 2),
         requests=len(window),
-        server_cpu_wait_ms_per_s=round((wait1 - wait0) * 1000 / wall, 1),
-        client_cpu_wait_ms_per_s=round((client_wait1 - client_wait0) * 1000 / wall, 1),
+        server_cpu_wait_ms_per_s=round(use.server_wait * 1000 / use.wall, 1),
+        client_cpu_wait_ms_per_s=round(use.client_wait * 1000 / use.wall, 1),
         arrival_dispersion=round(_dispersion(arrivals), 2) if mode == "open" else float("nan"),
     )
 
@@ -320,17 +294,9 @@ def _run_open_loop(target: Target, users_file: Path, endpoint: str, rate: int) -
                     )
                 time.sleep(0.005)
             time.sleep(OPEN_LOOP_MARGIN_SECONDS)
-            cpu0 = machine_cpu()
-            server0, db0 = trees_cpu_seconds(target.server_pids), tree_cpu_seconds(target.db_pid)
-            client0 = tree_cpu_seconds(generator.pid)
-            wait0 = trees_runqueue_wait_seconds(target.server_pids)
-            client_wait0 = trees_runqueue_wait_seconds([generator.pid])
+            before = read_cpu(target.server_pids, target.db_pid, generator.pid)
             time.sleep(SECONDS)
-            cpu1 = machine_cpu()
-            server1, db1 = trees_cpu_seconds(target.server_pids), tree_cpu_seconds(target.db_pid)
-            client1 = tree_cpu_seconds(generator.pid)
-            wait1 = trees_runqueue_wait_seconds(target.server_pids)
-            client_wait1 = trees_runqueue_wait_seconds([generator.pid])
+            after = read_cpu(target.server_pids, target.db_pid, generator.pid)
             generator.wait(RESPONSE_WAIT_SECONDS)
         finally:
             if generator.poll() is None:
@@ -344,8 +310,7 @@ def _run_open_loop(target: Target, users_file: Path, endpoint: str, rate: int) -
     ordered = sorted((done - due) * 1000 for due, _, done, _ in due_in_window)
     lags = sorted((started - due) * 1000 for due, started, _, _ in due_in_window)
     count = max(finished_in_window, 1)
-    wall = cpu1.wall_seconds - cpu0.wall_seconds
-    server, db, client = server1 - server0, db1 - db0, client1 - client0
+    use = cpu_used(before, after)
     return Row(
         endpoint=endpoint,
         mode="open",
@@ -355,15 +320,13 @@ def _run_open_loop(target: Target, users_file: Path, endpoint: str, rate: int) -
         p95_ms=round(_percentile(ordered, 0.95), 2),
         p99_ms=round(_percentile(ordered, 0.99), 2),
         errors=sum(1 for *_, status in due_in_window if status != result["expected_status"]),
-        server_cpu_ms_per_request=round(server * 1000 / count, 3),
-        db_cpu_ms_per_request=round(db * 1000 / count, 3),
-        client_cpu_ms_per_request=round(client * 1000 / count, 3),
-        other_cpu_cores=round(
-            max(0.0, (cpu1.busy_seconds - cpu0.busy_seconds) - server - db - client) / wall, 2
-        ),
+        server_cpu_ms_per_request=round(use.server * 1000 / count, 3),
+        db_cpu_ms_per_request=round(use.db * 1000 / count, 3),
+        client_cpu_ms_per_request=round(use.client * 1000 / count, 3),
+        other_cpu_cores=round(use.other_cores, 2),
         requests=len(due_in_window),
-        server_cpu_wait_ms_per_s=round((wait1 - wait0) * 1000 / wall, 1),
-        client_cpu_wait_ms_per_s=round((client_wait1 - client_wait0) * 1000 / wall, 1),
+        server_cpu_wait_ms_per_s=round(use.server_wait * 1000 / use.wall, 1),
+        client_cpu_wait_ms_per_s=round(use.client_wait * 1000 / use.wall, 1),
         send_lag_p99_ms=round(_percentile(lags, 0.99), 2),
         arrival_dispersion=round(_dispersion([started for _, started, _, _ in due_in_window]), 2),
         extra_connections=result["opened_connections"] - result["warm_connections"],
@@ -432,21 +395,19 @@ def _run_wrk(target: Target, account: dict[str, Any], clients: int) -> Row | Non
         str(script),
         target.base_url,
     ]
-    started, cpu0 = time.time(), machine_cpu()
-    server0, db0 = trees_cpu_seconds(target.server_pids), tree_cpu_seconds(target.db_pid)
-    wait0 = trees_runqueue_wait_seconds(target.server_pids)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started, before = time.time(), read_cpu(target.server_pids, target.db_pid)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=SECONDS + 30).stdout
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    ended, cpu1 = time.time(), machine_cpu()
-    server, db = trees_cpu_seconds(target.server_pids) - server0, tree_cpu_seconds(target.db_pid) - db0
-    wait = trees_runqueue_wait_seconds(target.server_pids) - wait0
-    client = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ended, after = time.time(), read_cpu(target.server_pids, target.db_pid)
+    wrk_seconds = (children_after.ru_utime + children_after.ru_stime) - (
+        children_before.ru_utime + children_before.ru_stime
+    )
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     percentiles = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)$", output, re.MULTILINE))
     count = max(requests, 1)
-    wall = cpu1.wall_seconds - cpu0.wall_seconds
+    use = cpu_used(before, after, client_seconds=wrk_seconds)
     return Row(
         endpoint="list (wrk)",
         mode="closed",
@@ -456,14 +417,12 @@ def _run_wrk(target: Target, account: dict[str, Any], clients: int) -> Row | Non
         p95_ms=float("nan"),  # wrk prints 50/75/90/99 only
         p99_ms=round(_wrk_units(percentiles.get("99", "nan")), 2),
         errors=int(non_2xx.group(1)) if non_2xx else 0,
-        server_cpu_ms_per_request=round(server * 1000 / count, 3),
-        db_cpu_ms_per_request=round(db * 1000 / count, 3),
-        client_cpu_ms_per_request=round(client * 1000 / count, 3),
-        other_cpu_cores=round(
-            max(0.0, (cpu1.busy_seconds - cpu0.busy_seconds) - server - db - client) / wall, 2
-        ),
+        server_cpu_ms_per_request=round(use.server * 1000 / count, 3),
+        db_cpu_ms_per_request=round(use.db * 1000 / count, 3),
+        client_cpu_ms_per_request=round(use.client * 1000 / count, 3),
+        other_cpu_cores=round(use.other_cores, 2),
         requests=requests,
-        server_cpu_wait_ms_per_s=round(wait * 1000 / wall, 1),
+        server_cpu_wait_ms_per_s=round(use.server_wait * 1000 / use.wall, 1),
     )
 
 

@@ -103,3 +103,60 @@ def cpu_model() -> str:
         if line.startswith("model name"):
             return line.split(":", 1)[1].strip()
     return "unknown"
+
+
+@dataclass(frozen=True)
+class CpuReading:
+    """Cumulative CPU so far: the machine's, and the server, database and load-generator trees'
+    own CPU and run-queue wait."""
+
+    machine: MachineCpu
+    server: float
+    db: float
+    client: float
+    server_wait: float
+    client_wait: float
+
+
+def read_cpu(server_pids: list[int], db_pid: int, client_pid: int | None = None) -> CpuReading:
+    clients = [] if client_pid is None else [client_pid]
+    return CpuReading(
+        machine=machine_cpu(),
+        server=trees_cpu_seconds(server_pids),
+        db=tree_cpu_seconds(db_pid),
+        client=trees_cpu_seconds(clients),
+        server_wait=trees_runqueue_wait_seconds(server_pids),
+        client_wait=trees_runqueue_wait_seconds(clients),
+    )
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU seconds spent between two readings, over `wall` seconds."""
+
+    wall: float
+    server: float
+    db: float
+    client: float
+    server_wait: float
+    client_wait: float
+    machine_busy: float
+
+    @property
+    def other_cores(self) -> float:
+        """Cores the rest of the machine kept busy meanwhile."""
+        return max(0.0, self.machine_busy - self.server - self.db - self.client) / self.wall
+
+
+def cpu_used(before: CpuReading, after: CpuReading, client_seconds: float | None = None) -> CpuUse:
+    """`client_seconds` replaces the generator's own reading when it is measured otherwise (wrk
+    runs as a child: its CPU comes from getrusage)."""
+    return CpuUse(
+        wall=after.machine.wall_seconds - before.machine.wall_seconds,
+        server=after.server - before.server,
+        db=after.db - before.db,
+        client=after.client - before.client if client_seconds is None else client_seconds,
+        server_wait=after.server_wait - before.server_wait,
+        client_wait=after.client_wait - before.client_wait,
+        machine_busy=after.machine.busy_seconds - before.machine.busy_seconds,
+    )
