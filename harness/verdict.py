@@ -106,8 +106,10 @@ def headline(row: CriterionRow) -> str:
         worst = max(with_samples, key=lambda check: LatencyFigures.of(check.samples).p99 or 0.0)
         return f"worst {_figure(worst)} ({len(worst.samples)} samples)"
     numeric = [check for check in measured if isinstance(check.value, int | float)]
-    if row.criterion == "SC-001" and numeric:
-        lowest = min(numeric, key=lambda check: float(check.value or 0))
+    # SC-001's row also holds the rollout time: its headline is the lowest uptime, in %.
+    uptimes = [check for check in numeric if check.unit == "%"]
+    if row.criterion == "SC-001" and uptimes:
+        lowest = min(uptimes, key=lambda check: float(check.value or 0))
         return f"lowest {_figure(lowest)}"
     return _figure(measured[0])
 

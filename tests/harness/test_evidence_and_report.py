@@ -184,3 +184,5 @@ def test_headline_of_latency_and_uptime_rows() -> None:
     high = Evidence("SC-001", "a up", "uptime", 100.0, "%", ">= 99 %", Verdict.PASS)
     low = Evidence("SC-001", "b up", "uptime", 99.5, "%", ">= 99 %", Verdict.PASS)
     assert _headline(high, low) == "lowest uptime 99.5 %"
+    rollout = Evidence("SC-001", "deployed", "rollout time", 12.5, "s", "<= 300 s", Verdict.PASS)
+    assert _headline(rollout, high, low) == "lowest uptime 99.5 %"
