@@ -6,7 +6,9 @@ rmdir what we made.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,8 +86,7 @@ def ensure_root(root: str) -> list[str]:
 def path_dirs(root: str) -> list[str]:
     """The dirs of `root` and its ancestors in every v1 hierarchy (what ensure_root may create)."""
     parts = [p for p in root.split("/") if p]
-    # runc mirrors the v1 cgroups into the unified (cgroup2) hierarchy of a hybrid host
-    hierarchies = [*controllers(), *(["unified"] if (CGROUP_FS / "unified").is_dir() else [])]
+    hierarchies = [h for h in _hierarchies() if (CGROUP_FS / h).is_dir()]
     return [
         str(CGROUP_FS / ctrl / "/".join(parts[:i])) for ctrl in hierarchies for i in range(1, len(parts) + 1)
     ]
@@ -101,32 +102,87 @@ def remove_recorded(root: str, existing: list[str]) -> list[str]:
     return remove_tree(root, created, keep=existing)
 
 
-def remove_tree(root: str, created: list[str], keep: Sequence[str] = ()) -> list[str]:
-    """rmdir everything below `root` (deepest first) and the dirs `up` created; returns leftovers."""
+def _hierarchies() -> list[str]:
+    # runc mirrors v1 cgroups into the unified (cgroup2) hierarchy of a hybrid host
+    return [*controllers(), "unified"]
+
+
+def tasks_below(root: str) -> dict[int, str]:
+    """pid -> cgroup dir of every process below `root` in any hierarchy (only pods live there)."""
+    found: dict[int, str] = {}
+    for ctrl in _hierarchies():
+        top = CGROUP_FS / ctrl / root.lstrip("/")
+        if not top.is_dir():
+            continue
+        for directory, _, files in os.walk(top):
+            if "cgroup.procs" not in files:
+                continue
+            try:
+                text = (Path(directory) / "cgroup.procs").read_text()
+            except OSError:
+                continue  # removed while we walked
+            found.update((int(pid), directory) for pid in text.split())
+    return found
+
+
+def kill_tasks_below(root: str, timeout: float = 15.0) -> dict[int, str]:
+    """SIGKILL what still runs below `root` and wait for it to go; returns what stayed.
+
+    `down` stops containers through containerd first; this catches what that missed (a shim
+    that died, a `ctr` that did not answer), since a cgroup with a task in it cannot be removed.
+    Everything below the root is a pod's process: the kubelet's cgroupfs driver puts nothing else there.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        left = tasks_below(root)
+        if not left or time.monotonic() > deadline:
+            return left
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+
+
+def _describe(pid: int) -> str:
+    try:
+        return f"{pid} {Path(f'/proc/{pid}/comm').read_text().strip()}"
+    except OSError:
+        return f"{pid} (gone)"
+
+
+def remove_tree(root: str, created: list[str], keep: Sequence[str] = (), timeout: float = 15.0) -> list[str]:
+    """rmdir everything below `root` (deepest first) and the dirs `up` created; returns leftovers,
+    each with why it stayed (the errno, and the tasks still in it)."""
+    stayed = kill_tasks_below(root, timeout)
+    deadline = time.monotonic() + timeout
     leftovers: list[str] = []
     kept = set(keep)
-    # runc mirrors v1 cgroups into the unified (cgroup2) hierarchy of a hybrid host
-    for ctrl in [*controllers(), "unified"]:
+    for ctrl in _hierarchies():
         top = CGROUP_FS / ctrl / root.lstrip("/")
         if not top.is_dir():
             continue
         dirs = sorted((Path(d) for d, _, _ in os.walk(top)), key=lambda p: -len(p.parts))
         for directory in dirs:
             if str(directory) not in kept:
-                _rmdir(directory, leftovers)
+                _rmdir(directory, leftovers, deadline, stayed)
     for made in sorted(created, key=lambda p: -len(Path(p).parts)):
         if Path(made).is_dir():
-            _rmdir(Path(made), leftovers)
+            _rmdir(Path(made), leftovers, deadline, stayed)
     return leftovers
 
 
-def _rmdir(d: Path, leftovers: list[str]) -> None:
-    for _ in range(20):
+def _rmdir(d: Path, leftovers: list[str], deadline: float, stayed: dict[int, str]) -> None:
+    """Retry while a just-killed task may still be exiting, until the shared deadline."""
+    while True:
         try:
             d.rmdir()
             return
         except FileNotFoundError:
             return
-        except OSError:
-            time.sleep(0.1)  # tasks of a just-killed container may still be exiting
-    leftovers.append(str(d))
+        except OSError as exc:
+            if time.monotonic() > deadline:
+                inside = [_describe(pid) for pid, where in stayed.items() if where.startswith(str(d))]
+                why = exc.strerror or str(exc)
+                leftovers.append(f"{d} ({why}" + (f"; tasks: {', '.join(inside)})" if inside else ")"))
+                return
+            time.sleep(0.1)

@@ -82,7 +82,12 @@ def _kill_containers(ctx: Context) -> None:
     killed: set[str] = set()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        rows = [ln.split() for ln in _ctr(layout, "tasks", "ls").stdout.splitlines()[1:]]
+        listed = _ctr(layout, "tasks", "ls")
+        if listed.returncode != 0:
+            # the cgroup step kills what is left below the kubelet's root
+            ctx.say(f"containerd did not list its tasks: {listed.stderr.strip()[:200]}")
+            break
+        rows = [ln.split() for ln in listed.stdout.splitlines()[1:]]
         rows = [r for r in rows if len(r) >= 3]
         if not rows:
             break
