@@ -130,7 +130,6 @@ def ensure_built(build: GoBuild, layout: Layout) -> Path:
 
 
 def _build(build: GoBuild, layout: Layout, out: Path) -> Path:
-    layout.logs.mkdir(parents=True, exist_ok=True)
     log = layout.cache / "build-logs" / f"{build.name}-{build.version}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")

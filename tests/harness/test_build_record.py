@@ -106,6 +106,7 @@ def test_a_real_build_is_stamped_timed_and_rebuilt_when_corrupt(
     first = capsys.readouterr().err
     assert "reference figure" in first
     assert (out / build_record.STAMP_NAME).is_file()
+    assert not layout.state.exists()  # a build alone leaves the state dir free for `up`
     assert "measured here" in build_record.estimate(layout.cache, "hello").source
 
     (out / "hello").write_bytes(b"\0" * 16)
