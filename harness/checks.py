@@ -41,6 +41,13 @@ def separate_pods_problems(pods: Iterable[dict[str, Any]]) -> list[str]:
     return problems
 
 
+def ready_pods_per_service(pods: Iterable[dict[str, Any]]) -> str:
+    """FR-001's figure: how many ready pods each service has, e.g. `frontend 2, backend 2, mcp-server 2`."""
+    pods = list(pods)
+    counts = (sum(1 for pod in pods if pod_label(pod) == service and ready(pod)) for service in SERVICES)
+    return ", ".join(f"{service} {count}" for service, count in zip(SERVICES, counts, strict=True))
+
+
 def resource_problems(pods: Iterable[dict[str, Any]]) -> list[str]:
     """FR-007: every container (init ones too) has cpu+memory requests and limits."""
     problems = []

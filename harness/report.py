@@ -71,7 +71,11 @@ def write_report(
     expected_files: Iterable[str] = (),
 ) -> Path:
     """Render run_dir/index.html from the verdict rows and return its path."""
-    environment = Environment(loader=PackageLoader("harness"), autoescape=select_autoescape(["html"]))
+    # The template is report.html.j2: escaping keyed on "html" alone would leave it off, and a budget
+    # such as "503 + Retry-After: <seconds>" would vanish into a tag.
+    environment = Environment(
+        loader=PackageLoader("harness"), autoescape=select_autoescape(["html", "html.j2"])
+    )
     environment.globals["histogram_svg"] = histogram_svg
     environment.globals["figures"] = LatencyFigures.of
     page = environment.get_template("report.html.j2").render(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from harness.criteria import CRITERIA
+from harness.criteria import CRITERIA, HEADLINES, HeadlineFigure
 from harness.evidence import Evidence, Kind, LatencyFigures, Verdict
 
 NOT_PROVEN_LIVE = "not proven live"
@@ -40,6 +40,10 @@ class CriterionRow:
     @property
     def headline(self) -> str:
         return headline(self)
+
+    @property
+    def headline_figures(self) -> tuple[Figure, ...]:
+        return headline_figures(self)
 
 
 def _describe(check: Evidence) -> str:
@@ -88,30 +92,64 @@ def attention_first(rows: Sequence[CriterionRow]) -> list[CriterionRow]:
     return sorted(rows, key=lambda row: (order[row.verdict], not row.static_only))
 
 
-def headline(row: CriterionRow) -> str:
-    """The figure a reader wants beside the verdict: the failing check if one failed, else the worst
-    live measurement of the row. A static rule's figure never stands in for a measurement: it shows
-    (marked `static`) only when a static rule is what failed the row."""
+@dataclass(frozen=True)
+class Figure:
+    """One figure of a row's headline and the budget it was held to."""
+
+    text: str
+    budget: str
+
+
+def headline_figures(row: CriterionRow) -> tuple[Figure, ...]:
+    """The figures a reader wants beside the verdict: the failing check if one failed, else the row's
+    figures of harness.criteria.HEADLINES, else its worst latency or first live measurement. A static
+    rule's figure never stands in for a measurement: it shows (marked `static`) only when a static
+    rule is what failed the row."""
     failed = [check for check in row.checks if check.verdict is Verdict.FAIL]
     failed_live = [check for check in failed if check.kind is Kind.LIVE]
     if failed_live:
-        return _figure(failed_live[0])
+        return (Figure(_figure(failed_live[0]), failed_live[0].budget),)
     if failed:
-        return f"static {_figure(failed[0])}"
+        return (Figure(f"static {_figure(failed[0])}", failed[0].budget),)
     measured = [c for c in row.live_checks if c.verdict is not Verdict.SKIPPED and c.value is not None]
     if not measured:
-        return "-"
+        return ()
+    preferred = tuple(
+        figure for wanted in HEADLINES.get(row.criterion, ()) if (figure := _preferred(wanted, measured))
+    )
+    if preferred:
+        return preferred
     with_samples = [check for check in measured if check.samples]
     if with_samples:
         worst = max(with_samples, key=lambda check: LatencyFigures.of(check.samples).p99 or 0.0)
-        return f"worst {_figure(worst)} ({len(worst.samples)} samples)"
-    numeric = [check for check in measured if isinstance(check.value, int | float)]
-    # SC-001's row also holds the rollout time: its headline is the lowest uptime, in %.
-    uptimes = [check for check in numeric if check.unit == "%"]
-    if row.criterion == "SC-001" and uptimes:
-        lowest = min(uptimes, key=lambda check: float(check.value or 0))
-        return f"lowest {_figure(lowest)}"
-    return _figure(measured[0])
+        return (Figure(f"worst {_figure(worst)} ({len(worst.samples)} samples)", worst.budget),)
+    return (Figure(_figure(measured[0]), measured[0].budget),)
+
+
+def headline(row: CriterionRow) -> str:
+    return " · ".join(figure.text for figure in headline_figures(row)) or "-"
+
+
+def _preferred(wanted: HeadlineFigure, measured: Sequence[Evidence]) -> Figure | None:
+    matching = [check for check in measured if wanted.check in check.check]
+    numeric = [check for check in matching if isinstance(check.value, int | float)]
+    if not matching:
+        return None
+    chosen = matching[0]
+    notes = []
+    if wanted.pick != "first" and numeric:
+        chosen = (max if wanted.pick == "highest" else min)(
+            numeric, key=lambda check: float(check.value or 0)
+        )
+        if len(matching) > 1:
+            notes.append(f"worst of {len(matching)}")
+    if wanted.samples and chosen.samples:
+        notes.append(f"{len(chosen.samples)} samples")
+    note = f" ({', '.join(notes)})" if notes else ""
+    if wanted.show == "detail":
+        return Figure(f"{wanted.label}: {chosen.detail or _figure(chosen)}{note}", chosen.budget)
+    unit = f" {chosen.unit}" if chosen.unit else ""
+    return Figure(f"{wanted.label} {chosen.value}{unit}{note}", chosen.budget)
 
 
 def _figure(check: Evidence) -> str:

@@ -20,7 +20,7 @@ def test_each_service_runs_in_its_own_ready_pods(deployment: Deployment, evidenc
         metric="problems",
         value=len(problems),
         budget="0",
-        detail="; ".join(problems),
+        detail="; ".join(problems) or f"{checks.ready_pods_per_service(pods)} ready",
     )
     rollout = deployment.timings.get("rollout ready", 0.0)
     evidence.check(

@@ -45,6 +45,12 @@ def test_good_pods_pass_every_check() -> None:
     assert checks.plain_secret_problems(pods, ["JWT_SECRET"]) == []
 
 
+def test_ready_pods_per_service_counts_only_ready_pods_of_each_service() -> None:
+    pods = [*good_pods(), pod("backend", ready=False), pod("conformance-probe")]
+    assert checks.ready_pods_per_service(pods) == "frontend 1, backend 1, mcp-server 1"
+    assert checks.ready_pods_per_service([pod("frontend")]) == "frontend 1, backend 0, mcp-server 0"
+
+
 def test_missing_service_pod_fails_fr001() -> None:
     pods = [pod("frontend"), pod("backend")]
     assert checks.separate_pods_problems(pods) == ["no pod labelled app.kubernetes.io/name=mcp-server"]

@@ -97,6 +97,21 @@ def test_report_shows_verdicts_and_numbers(tmp_path: Path) -> None:
     assert "<svg" in page
 
 
+def test_report_escapes_what_checks_recorded(tmp_path: Path) -> None:
+    chat = Evidence(
+        "EDGE-MCP",
+        "chat answers 503 with Retry-After",
+        "answer",
+        "503",
+        "",
+        "503 + Retry-After: <seconds>",
+        Verdict.PASS,
+    )
+    page = write_report(tmp_path, criterion_rows([chat]), title="<T>", context={}).read_text()
+    assert "budget 503 + Retry-After: &lt;seconds&gt;" in page
+    assert "<seconds>" not in page and "<T>" not in page
+
+
 def test_nearest_rank_p95_sees_three_slow_calls_of_fifty() -> None:
     samples = [100.0] * 47 + [900.0] * 3
     assert percentile(samples, 0.95) == 900.0
@@ -148,41 +163,3 @@ def test_summary_is_checked_against_its_schema() -> None:
     with pytest.raises(UserError, match=r"fails its schema at criteria/0/verdict") as raised:
         validate_summary(summary)
     assert "\n" not in str(raised.value)
-
-
-def _headline(*checks: Evidence) -> str:
-    (row,) = [row for row in criterion_rows(checks) if row.criterion == checks[0].criterion]
-    return row.headline
-
-
-def test_headline_is_the_live_measurement_never_a_static_rule() -> None:
-    # Static rules come first in a run's evidence (the manifest scenario runs before the live ones).
-    rule = Evidence("FR-001", "rule", "violations", 0, "", "0", Verdict.PASS, kind=Kind.STATIC)
-    pods = Evidence("FR-001", "separate ready pods", "ready pods per service", 2, "", ">= 1", Verdict.PASS)
-    assert _headline(rule, pods) == "ready pods per service 2"
-    assert _headline(rule) == "-"
-
-
-def test_headline_shows_what_failed_the_row() -> None:
-    passing = Evidence("FR-001", "separate ready pods", "problems", 0, "", "0", Verdict.PASS)
-    crashed = Evidence(
-        "FR-001", "test ran to the end", "test outcome", "error", "", "passes", Verdict.FAIL, "x"
-    )
-    assert _headline(passing, crashed) == "test outcome error"
-    no_value = Evidence("FR-001", "pods listed", "pods", None, "", ">= 1", Verdict.FAIL, "API down")
-    assert _headline(passing, no_value) == "pods"
-    broken_rule = Evidence("FR-001", "rule", "violations", 2, "", "0", Verdict.FAIL, kind=Kind.STATIC)
-    assert _headline(passing, broken_rule) == "static violations 2"
-    live_failure = Evidence("FR-001", "separate ready pods", "problems", 1, "", "0", Verdict.FAIL)
-    assert _headline(broken_rule, live_failure) == "problems 1"
-
-
-def test_headline_of_latency_and_uptime_rows() -> None:
-    fast = Evidence("SC-002", "a p99", "p99", 20.0, "ms", "< 500 ms", Verdict.PASS, samples=(20.0,) * 200)
-    slow = Evidence("SC-002", "b p99", "p99", 90.0, "ms", "< 500 ms", Verdict.PASS, samples=(90.0,) * 200)
-    assert _headline(fast, slow) == "worst p99 90.0 ms (200 samples)"
-    high = Evidence("SC-001", "a up", "uptime", 100.0, "%", ">= 99 %", Verdict.PASS)
-    low = Evidence("SC-001", "b up", "uptime", 99.5, "%", ">= 99 %", Verdict.PASS)
-    assert _headline(high, low) == "lowest uptime 99.5 %"
-    rollout = Evidence("SC-001", "deployed", "rollout time", 12.5, "s", "<= 300 s", Verdict.PASS)
-    assert _headline(rollout, high, low) == "lowest uptime 99.5 %"
