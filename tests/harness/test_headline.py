@@ -4,6 +4,7 @@ passing row, the failing check on a failing one, the worst latency or first meas
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from harness.criteria import CRITERIA, HEADLINES
 from harness.evidence import Evidence, Kind, Verdict
@@ -206,6 +207,26 @@ def figures(evidence: Iterable[Evidence], criterion: str) -> tuple[Figure, ...]:
 def test_the_headline_table_names_known_criteria_only() -> None:
     assert set(HEADLINES) <= set(CRITERIA)
     assert all(figure.check and figure.label for row in HEADLINES.values() for figure in row)
+
+
+def test_each_preferred_check_is_named_where_checks_are_recorded() -> None:
+    # Check names are composed (experiment name + ": " + step), so each part is looked up alone:
+    # a fragment mistyped or left behind by a renamed check fails here, not silently on the page.
+    root = Path(__file__).resolve().parents[2]
+    sources = "\n".join(
+        path.read_text(encoding="utf-8")
+        for folder in ("scenarios", "chaos", "harness")
+        for path in (root / folder).rglob("*")
+        if path.suffix in {".py", ".yaml"} and path.name != "criteria.py"
+    )
+    missing = [
+        f"{criterion}: {part!r}"
+        for criterion, row in HEADLINES.items()
+        for figure in row
+        for part in figure.check.split(": ")
+        if part not in sources
+    ]
+    assert missing == []
 
 
 def test_each_row_headlines_its_preferred_checks() -> None:
