@@ -23,6 +23,8 @@ PROGRESS_EVERY_SECONDS = 10.0
 # Apply order: what others refer to goes first.
 KIND_ORDER = [
     "Namespace",
+    # Before any pod: its defaults are applied when a pod is admitted.
+    "LimitRange",
     "ServiceAccount",
     "Role",
     "RoleBinding",

@@ -270,6 +270,12 @@ def hpa_target_unreachable(manifests: list[Manifest]) -> None:
             metric["resource"]["target"]["averageUtilization"] = 5000
 
 
+def namespace_without_limitrange(manifests: list[Manifest]) -> None:
+    """The namespace's LimitRange is left out: a container that sets no limits gets none."""
+    next(_objects(manifests, "LimitRange", "container-defaults"))
+    manifests[:] = [item for item in manifests if item["kind"] != "LimitRange"]
+
+
 def backend_one_small_replica(manifests: list[Manifest]) -> None:
     backend_single_replica(manifests)
     backend_cpu_starved(manifests)
@@ -527,6 +533,14 @@ CHAOS_SABOTAGES = {
             apply=backend_single_replica,
             check="requests failed through the ingress during the fault (load)",
             live_seconds=120,
+        ),
+        chaos_sabotage(
+            "namespace-without-limitrange",
+            "EDGE-CONTENTION",
+            "memory-hog-is-contained",
+            "the namespace has no LimitRange: a neighbour's pod without limits of its own is unbounded",
+            apply=namespace_without_limitrange,
+            check="memory hog without limits of its own gets the namespace's default limits",
         ),
         # Seen live (04:04 UTC, 133 s): does not fail. p95 116.5 ms (control 66 ms) against 500 ms:
         # two 100m replicas carry the experiment's three clients. Not in the extended matrix.

@@ -2,6 +2,9 @@
 to theirs. They pass the namespace's restricted Pod Security profile (non-root, no capabilities,
 RuntimeDefault seccomp, read-only root) and need no network, so the default-deny NetworkPolicy
 holds them too. They run Python from the backend image already on the node: nothing to pull.
+
+A hog started with `own_limits=False` sets no requests or limits, as a careless neighbour would:
+only the namespace's LimitRange can bound it, and `start_hog` records whether it did.
 """
 
 from __future__ import annotations
@@ -44,8 +47,9 @@ def _image(api: client.AppsV1Api, namespace: str, deployment: str) -> str:
     return image
 
 
-def hog_pod(name: str, image: str, command: list[str], cpu: str, memory: str) -> dict[str, Any]:
-    limits = {"cpu": cpu, "memory": memory, "ephemeral-storage": "16Mi"}
+def hog_pod(name: str, image: str, command: list[str], limits: Mapping[str, str] | None) -> dict[str, Any]:
+    """The hog's pod; `limits` None leaves its container without requests or limits."""
+    resources = {} if limits is None else {"resources": {"requests": dict(limits), "limits": dict(limits)}}
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -66,7 +70,7 @@ def hog_pod(name: str, image: str, command: list[str], cpu: str, memory: str) ->
                     "image": image,
                     "imagePullPolicy": "IfNotPresent",
                     "command": command,
-                    "resources": {"requests": limits, "limits": limits},
+                    **resources,
                     "securityContext": {
                         "allowPrivilegeEscalation": False,
                         "readOnlyRootFilesystem": True,
@@ -86,12 +90,16 @@ def start_hog(
     cpu_limit: str = "250m",
     allocate_mib: int = 256,
     seconds: float = 30,
+    own_limits: bool = True,
+    criterion: str = "",
     image_of: str = "backend",
     configuration: Mapping[str, Any] | None = None,
     secrets: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Start a memory hog (allocates `allocate_mib` under a `memory_limit`) or a CPU hog (burns
-    one core for `seconds` under a `cpu_limit`)."""
+    """Start a memory hog (allocates `allocate_mib`) or a CPU hog (burns one core for `seconds`),
+    under its own `memory_limit` and `cpu_limit`, or with `own_limits=False` under none: then the
+    pod the API server admitted must carry the namespace's default limits (a check under
+    `criterion`)."""
     api_client = create_k8s_api_client(secrets)
     namespace = target_of(configuration).namespace
     image = _image(client.AppsV1Api(api_client), namespace, image_of)
@@ -102,11 +110,30 @@ def start_hog(
     else:
         raise ValueError(f"kind must be memory or cpu, not {kind!r}")
     name = f"chaos-{kind}-hog-{tokens.token_hex(3)}"
+    limits = {"cpu": cpu_limit, "memory": memory_limit, "ephemeral-storage": "16Mi"} if own_limits else None
     fault_clock()
-    client.CoreV1Api(api_client).create_namespaced_pod(
-        namespace, hog_pod(name, image, command, cpu_limit, memory_limit)
+    admitted = client.CoreV1Api(api_client).create_namespaced_pod(
+        namespace, hog_pod(name, image, command, limits)
     )
-    return {"pod": name, "image": image, "events": [event(f"{kind} hog {name} created")]}
+    created = {"pod": name, "image": image, "events": [event(f"{kind} hog {name} created")]}
+    if own_limits:
+        return created
+    return outcome(defaults_check(kind, criterion, admitted.spec.containers[0].resources), **created)
+
+
+def defaults_check(kind: str, criterion: str, resources: Any) -> dict[str, Any]:
+    """Whether the admitted hog container, which asked for nothing, got CPU and memory limits."""
+    given = dict((resources.limits if resources is not None else None) or {})
+    missing = [resource for resource in ("cpu", "memory") if resource not in given]
+    return check(
+        criterion,
+        f"{kind} hog without limits of its own gets the namespace's default limits",
+        ok=not missing,
+        metric="limits admitted",
+        value=", ".join(f"{resource} {given[resource]}" for resource in sorted(given)) or "none",
+        budget="cpu and memory set by the namespace's LimitRange",
+        detail=f"no {' or '.join(missing)} limit: nothing bounds it but the node" if missing else "",
+    )
 
 
 def _hogs(api: client.CoreV1Api, namespace: str, kind: str) -> list[Any]:
