@@ -534,6 +534,10 @@ CHAOS_SABOTAGES = {
             check="requests failed through the ingress during the fault (load)",
             live_seconds=120,
         ),
+        # Seen live (06:08 UTC, 213 s): the hogs were admitted with no limits ("none"), the memory
+        # hog held its 768 MiB for the whole 90 s wait instead of being OOM-killed, and the CPU hog
+        # burnt a whole core; Taskflow itself kept p95 82.4 ms, 0 of 2423 failed, 0 restarts. The
+        # control run (LimitRange in place): cpu 500m / memory 256Mi admitted, OOMKilled in 1.05 s.
         chaos_sabotage(
             "namespace-without-limitrange",
             "EDGE-CONTENTION",
@@ -541,6 +545,7 @@ CHAOS_SABOTAGES = {
             "the namespace has no LimitRange: a neighbour's pod without limits of its own is unbounded",
             apply=namespace_without_limitrange,
             check="memory hog without limits of its own gets the namespace's default limits",
+            live_seconds=213,
         ),
         # Seen live (04:04 UTC, 133 s): does not fail. p95 116.5 ms (control 66 ms) against 500 ms:
         # two 100m replicas carry the experiment's three clients. Not in the extended matrix.
