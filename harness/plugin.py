@@ -18,7 +18,7 @@ import pytest
 from harness.criteria import check_criterion
 from harness.errors import UserError
 from harness.evidence import Evidence, EvidenceLog, Verdict
-from harness.providers import PROVIDER_NAMES, Provider, make_provider
+from harness.providers import PROVIDER_NAMES, Provider, make_provider, missing_tool
 from harness.recorder import ChecksFailedError, EvidenceRecorder
 from harness.report import write_report
 from harness.sabotage import sabotage_named
@@ -97,6 +97,9 @@ def utc_now() -> str:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "criterion(*ids): the FR/SC requirements a scenario proves")
     config.stash[STARTED_KEY] = utc_now()
+    named_tool = missing_tool(config.getoption("provider", "auto"))
+    if named_tool is not None:  # before any build or deploy: one line saying what to install
+        raise pytest.UsageError(str(named_tool))
     if config.getoption("sabotage", None):
         try:
             sabotage_named(config.getoption("sabotage"))

@@ -21,11 +21,16 @@ from harness.prerequisites import Options as PrerequisiteOptions
 
 PROVIDER_NAMES = ("auto", "local", "kind", "minikube", "k3d", "k3s", "external")
 __all__ = ["INGRESS_HTTPS_PORT", "PROVIDER_NAMES", "IngressEndpoint", "Provider", "make_provider"]
+# The kind the nightly workflow installs (.github/workflows/nightly.yml; a test keeps them equal).
+KIND_VERSION = "v0.30.0"
 INSTALL_HINTS = {
-    "kind": "install kind (`go install sigs.k8s.io/kind@v0.33.0`) and Docker, or use --provider local",
+    "kind": f"install kind (`go install sigs.k8s.io/kind@{KIND_VERSION}`) and Docker,"
+    " or use --provider local",
     "k3d": "install k3d (https://k3d.io) and a Docker engine, or use --provider local",
     "minikube": "install minikube (https://minikube.sigs.k8s.io), or use --provider local",
 }
+# kind and k3d run their nodes as containers of a Docker engine; minikube brings its own driver.
+NEEDS_DOCKER = ("kind", "k3d")
 
 
 class Provider(Protocol):
@@ -251,6 +256,25 @@ def local_cluster_can_run() -> str | None:
         return f"the embedded cluster needs Linux, this is {platform.system()}"
     if os.geteuid() != 0:
         return "the embedded cluster needs root (it runs containerd, the kubelet and iptables)"
+    return None
+
+
+def missing_tool(name: str) -> UserError | None:
+    """What to install before `--provider NAME` can start (kind, k3d, minikube), else None.
+
+    Checked when the run starts, before any image is built or anything deployed.
+    """
+    if name not in INSTALL_HINTS:
+        return None
+    where = f"--provider {name}"
+    if shutil.which(name) is None:
+        return UserError(f"{name} is not on PATH", where=where, fix=INSTALL_HINTS[name])
+    if name in NEEDS_DOCKER and not docker_engine_works():
+        return UserError(
+            f"{name} runs its nodes in Docker, and no Docker engine answers `docker info`",
+            where=where,
+            fix="install Docker and start it (or add yourself to the docker group), or use --provider local",
+        )
     return None
 
 

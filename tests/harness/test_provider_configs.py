@@ -83,3 +83,33 @@ def test_minikube_address_comes_from_minikube_ip(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(providers.subprocess, "run", run)
     assert provider.ingress() == providers.IngressEndpoint("192.168.49.2", 443)
     assert calls == [["minikube", "ip", "-p", "taskflow"]]
+
+
+def test_run_with_a_missing_tool_stops_before_anything_with_one_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(pytester.path / "no-tools"))
+    pytester.makeconftest('pytest_plugins = ["harness.plugin"]')
+    pytester.makepyfile(test_never="def test_never():\n    raise AssertionError('a test ran')\n")
+    result = pytester.runpytest_subprocess("--provider=kind", f"--run-dir={pytester.path / 'run'}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.stderr.lines if line.strip()] == [
+        f"ERROR: --provider kind: kind is not on PATH (fix: {providers.INSTALL_HINTS['kind']})"
+    ]
+    assert not (pytester.path / "run").exists()
+
+
+def test_kind_without_a_docker_engine_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(providers.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(providers, "docker_engine_works", lambda: False)
+    problem = providers.missing_tool("kind")
+    assert problem is not None
+    assert str(problem).startswith("--provider kind: kind runs its nodes in Docker, and no Docker engine")
+    assert providers.missing_tool("minikube") is None  # minikube brings its own driver
+    assert providers.missing_tool("local") is None
+
+
+def test_kind_install_hint_names_the_version_the_nightly_installs() -> None:
+    nightly = (Path(__file__).parents[2] / ".github" / "workflows" / "nightly.yml").read_text()
+    assert f"go install sigs.k8s.io/kind@{providers.KIND_VERSION}" in nightly
+    assert f"sigs.k8s.io/kind@{providers.KIND_VERSION}" in providers.INSTALL_HINTS["kind"]
