@@ -7,7 +7,6 @@ peer lint) without a registry or a package manager of their own.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import UserError
+from harness.gotoolchain import go_command, this_platform
 from harness.locks import held
 
 BUILD_TIMEOUT_SECONDS = 900
@@ -41,10 +41,11 @@ def ensure_tool(tool: GoTool) -> Path:
     binary = tool_path(tool)
     if os.access(binary, os.X_OK):
         return binary
-    go = shutil.which("go")
+    go = go_command(cache_root())
     if go is None:
         raise UserError(
-            f"{tool.name} {tool.version} is not built yet and there is no Go toolchain on PATH to build it",
+            f"{tool.name} {tool.version} is not built yet, there is no Go toolchain on PATH to build it,"
+            f" and no pinned Go download for {this_platform()}",
             where=str(binary),
             fix=f"install Go 1.26 or newer and put `go` on PATH; the first use then builds {tool.name}",
         )
