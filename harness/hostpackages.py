@@ -2,7 +2,7 @@
 Ubuntu the way the embedded cluster installs its own; where that cannot happen, one line says so
 and the tests that need them skip with that reason.
 
-CLI: python -m harness.hostpackages postgresql chromium
+CLI: python -m harness.hostpackages postgresql chromium npm
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from pathlib import Path
 PACKAGES = {
     "postgresql": (Path("/usr/lib/postgresql/15/bin/pg_ctl"), "postgresql"),
     "chromium": (Path("/usr/bin/chromium"), "chromium"),
+    # Node.js and npm build and run the frontend for the browser tests (Debian's npm pulls nodejs)
+    "npm": (Path("/usr/bin/npm"), "npm"),
     # Debian's Docker engine; Debian starts no service on install where no init system runs it,
     # and harness.docker starts it with paths of its own
     "docker": (Path("/usr/sbin/dockerd"), "docker.io"),

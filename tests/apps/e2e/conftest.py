@@ -31,7 +31,9 @@ from harness.browser import CHROMIUM, launch_chromium
 @pytest.fixture(scope="session")
 def chromium_executable() -> Path:
     if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (.ci/bootstrap does)")
+        pytest.skip(
+            f"{CHROMIUM} is missing: `nox -s tests` installs Debian's chromium when it may (root or sudo)"
+        )
     return CHROMIUM
 
 
@@ -39,7 +41,10 @@ def chromium_executable() -> Path:
 def frontend_build(app_logs: Path) -> Path:
     for tool in ("node", "npm"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is missing: the frontend is built and run with the host's Node.js")
+            pytest.skip(
+                f"{tool} is missing: the frontend is built and run with the host's Node.js"
+                " (`nox -s tests` installs Debian's npm when it may: root or sudo)"
+            )
     try:
         return build_frontend(app_logs / "frontend-build.log")
     except FrontendBuildError as error:
