@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from harness import gotoolchain
 from harness.errors import UserError
 from harness.policy.__main__ import main as policy_main
 from harness.policy.kubescore import CHECK_REQUIREMENTS, known_checks, score
@@ -261,10 +262,11 @@ def test_missing_kube_score_without_go_says_how_to_get_it(
 ) -> None:
     monkeypatch.setenv("TASKFLOW_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    monkeypatch.setattr(gotoolchain, "TOOLCHAIN_SHA256", {})  # no Go to download for this platform
     with pytest.raises(UserError) as caught:
         peer_review(rendered_overlays["kind"])
     message = one_line(caught.value)
-    assert "kube-score v1.20.0 is not built yet and there is no Go toolchain on PATH" in message
+    assert "kube-score v1.20.0 is not built yet, there is no Go toolchain on PATH to build it" in message
 
 
 def fake_program(directory: Path, name: str, script: str) -> Path:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import gotoolchain
 from harness.errors import UserError
 from harness.policy.__main__ import main as policy_main
 from harness.render import MANIFESTS_DIR, ensure_kustomize, render_directory, render_overlay
@@ -80,6 +81,7 @@ def test_missing_kustomize_without_go_says_how_to_get_it(
 ) -> None:
     monkeypatch.setenv("TASKFLOW_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    monkeypatch.setattr(gotoolchain, "TOOLCHAIN_SHA256", {})  # no Go to download for this platform
     with pytest.raises(UserError) as caught:
         ensure_kustomize()
     message = one_line(caught.value)
