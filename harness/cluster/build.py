@@ -6,6 +6,7 @@ packages built from it. Add-ons declare their own GoBuild and call ensure_built(
 
 from __future__ import annotations
 
+import hashlib
 import os
 import resource
 import shutil
@@ -15,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from harness import locks
@@ -30,14 +32,30 @@ class GoBuild:
     """One `go build` of some packages of one module under cluster/, cached by version."""
 
     name: str  # cache key prefix, e.g. "kubernetes"
-    version: str  # cache key suffix; bump it whenever go.mod pins change
+    version: str  # the pinned version people read; the cache key adds a digest of the inputs
     module_dir: Path
     packages: dict[str, str]  # binary name -> Go package path
     ldflags: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
 
+    @cached_property
+    def inputs_digest(self) -> str:
+        """Digest of what decides the binaries besides the source: the module's pins, flags, env.
+
+        A changed go.mod/go.sum or build flag gets a new cache directory, so a stale binary
+        is never reused and nobody has to remember to bump a version string.
+        """
+        digest = hashlib.sha256()
+        for name in ("go.mod", "go.sum"):
+            path = self.module_dir / name
+            digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b""))
+        env = sorted(f"{key}={value}" for key, value in self.env.items())
+        for part in (*self.ldflags, *env, *self.packages.values()):
+            digest.update(part.encode() + b"\0")
+        return digest.hexdigest()[:8]
+
     def out_dir(self, layout: Layout) -> Path:
-        return layout.bin_root / f"{self.name}-{self.version}"
+        return layout.bin_root / f"{self.name}-{self.version}-{self.inputs_digest}"
 
     def binary(self, layout: Layout, binary: str) -> Path:
         return self.out_dir(layout) / binary
@@ -66,6 +84,11 @@ def _k8s_ldflags(version: str) -> list[str]:
             f"-X {pkg}.buildDate={build_date}",
         ]
     return flags
+
+
+# Static, path-independent binaries. Builds with the same flags share the Go build cache's
+# entries for the packages they have in common (one differing flag makes every package differ).
+STATIC_ENV = {"CGO_ENABLED": "0", "GOWORK": "off", "GOFLAGS": "-buildvcs=false -trimpath"}
 
 
 KUBERNETES = GoBuild(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -145,3 +146,34 @@ def test_build_all_covers_every_cluster_binary_once(
     assert "1 Go builds to do (hello)" in capsys.readouterr().err
     assert build.ensure_all(layout) == {"hello": hello.out_dir(layout)}  # warm: nothing built
     assert capsys.readouterr().err == ""
+
+
+def test_cache_key_changes_with_pins_flags_and_env_but_not_otherwise(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").write_text("module example.test/hello\n\ngo 1.22\n")
+    (tmp_path / "go.sum").write_text("")
+    layout = Layout(state=tmp_path / "state", cache=tmp_path / "cache")
+    base = build.GoBuild(
+        name="hello",
+        version="v1",
+        module_dir=tmp_path,
+        packages={"hello": "example.test/hello"},
+        ldflags=["-s"],
+        env={"CGO_ENABLED": "0"},
+    )
+    before = base.out_dir(layout).name
+    assert before.startswith("hello-v1-")
+    assert dataclasses.replace(base).out_dir(layout).name == before
+    assert dataclasses.replace(base, ldflags=["-s", "-w"]).out_dir(layout).name != before
+    assert dataclasses.replace(base, env={"CGO_ENABLED": "1"}).out_dir(layout).name != before
+    (tmp_path / "go.sum").write_text("example.test/dep v1.0.0 h1:x=\n")
+    assert dataclasses.replace(base).out_dir(layout).name != before
+
+
+def test_the_add_ons_are_one_module_built_with_one_set_of_flags() -> None:
+    # one module: one version of each shared dependency; one set of flags: one cache entry each
+    addons = [b for b in build.all_builds() if b.module_dir.name == "addons"]
+    assert {b.name for b in addons} == {"coredns", "metrics-server", "hostpath-provisioner", "traefik"}
+    assert all(b.env == build.STATIC_ENV for b in addons)
+    assert build.STATIC_ENV["CGO_ENABLED"] == "0"
+    assert "-trimpath" in build.STATIC_ENV["GOFLAGS"].split()
+    assert all({"-s", "-w"} <= set(b.ldflags) for b in addons)

@@ -1,23 +1,31 @@
-"""How each add-on binary is built: one pinned Go module per add-on under cluster/addons/."""
+"""How each add-on binary is built: one Go module, cluster/addons/go.mod, pins all four.
+
+One module means one version of every shared dependency (client-go, apimachinery, grpc,
+OpenTelemetry, ...), so the Go build cache compiles each of them once for all add-ons instead
+of once per add-on. Its k8s.io/* staging modules are replaced by the cluster's own v0.34.x;
+the add-ons keep their pinned versions (see cluster/README.md, "Add-ons").
+"""
 
 from __future__ import annotations
 
 import hashlib
 
-from ..build import GoBuild
+from ..build import STATIC_ENV, GoBuild
 from ..paths import CLUSTER_SRC
 from . import settings
 
 ADDONS_SRC = CLUSTER_SRC / "addons"
-# Static, path-independent binaries; GOWORK=off so no workspace file can change the pins.
-GO_ENV = {"CGO_ENABLED": "0", "GOWORK": "off", "GOFLAGS": "-buildvcs=false -trimpath"}
+# Static, path-independent binaries, built like the core (GOWORK=off: no workspace file
+# can change the pins).
+GO_ENV = STATIC_ENV
 
 
-def _source_digest(module: str) -> str:
-    src = ADDONS_SRC / module
+def _source_digest(package_dir: str) -> str:
+    """Digest of our own Go source in one package of the module (the pins are in the cache key)."""
+    src = ADDONS_SRC / package_dir
     digest = hashlib.sha256()
-    for path in sorted([*src.glob("*.go"), src / "go.mod", src / "go.sum"]):
-        if path.is_file() and not path.name.endswith("_test.go"):
+    for path in sorted(src.glob("*.go")):
+        if not path.name.endswith("_test.go"):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:10]
 
@@ -25,7 +33,7 @@ def _source_digest(module: str) -> str:
 COREDNS = GoBuild(
     name="coredns",
     version=settings.COREDNS_VERSION,
-    module_dir=ADDONS_SRC / "coredns",
+    module_dir=ADDONS_SRC,
     packages={"coredns": "github.com/coredns/coredns"},
     ldflags=["-s", "-w"],
     env=GO_ENV,
@@ -34,7 +42,7 @@ COREDNS = GoBuild(
 METRICS_SERVER = GoBuild(
     name="metrics-server",
     version=settings.METRICS_SERVER_VERSION,
-    module_dir=ADDONS_SRC / "metrics-server",
+    module_dir=ADDONS_SRC,
     packages={"metrics-server": "sigs.k8s.io/metrics-server/cmd/metrics-server"},
     ldflags=[
         "-s",
@@ -48,7 +56,7 @@ METRICS_SERVER = GoBuild(
 TRAEFIK = GoBuild(
     name="traefik",
     version=settings.TRAEFIK_VERSION,
-    module_dir=ADDONS_SRC / "traefik",
+    module_dir=ADDONS_SRC,
     packages={"traefik": "github.com/traefik/traefik/v3/cmd/traefik"},
     ldflags=[
         "-s",
@@ -61,7 +69,7 @@ TRAEFIK = GoBuild(
 PROVISIONER = GoBuild(
     name="hostpath-provisioner",
     version=f"{settings.PROVISIONER_LIB_VERSION}-{_source_digest('hostpath-provisioner')}",
-    module_dir=ADDONS_SRC / "hostpath-provisioner",
+    module_dir=ADDONS_SRC,
     packages={"hostpath-provisioner": "taskflow/cluster/addons/hostpath-provisioner"},
     ldflags=["-s", "-w"],
     env=GO_ENV,

@@ -8,7 +8,7 @@ COREDNS_VERSION = "v1.14.7"
 METRICS_SERVER_VERSION = "v0.8.0"
 TRAEFIK_VERSION = "v3.6.12"
 # Our own provisioner: the library version plus a digest of our source (builds.py).
-PROVISIONER_LIB_VERSION = "v13.1.0"
+PROVISIONER_LIB_VERSION = "v13.0.0"
 
 STORAGE_CLASS = "standard"
 PROVISIONER_NAME = "taskflow.local/hostpath"
