@@ -1,9 +1,10 @@
-"""How each add-on binary is built: one Go module, cluster/addons/go.mod, pins all four.
+"""How each add-on binary is built: metrics-server, Traefik and the provisioner from one Go
+module, cluster/addons/go.mod; CoreDNS from its own, cluster/addons/coredns/go.mod.
 
 One module means one version of every shared dependency (client-go, apimachinery, grpc,
-OpenTelemetry, ...), so the Go build cache compiles each of them once for all add-ons instead
-of once per add-on. Its k8s.io/* staging modules are replaced by the cluster's own v0.34.x;
-the add-ons keep their pinned versions (see cluster/README.md, "Add-ons").
+OpenTelemetry, ...), so the Go build cache compiles each of them once instead of once per
+add-on. Its k8s.io/* staging modules are the cluster's own v0.34.4; the add-ons keep their
+pinned versions (see cluster/README.md, "Add-ons").
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ def _source_digest(package_dir: str) -> str:
     return digest.hexdigest()[:10]
 
 
+# Its own module: v1.14.7 needs client-go 0.35 (cache.ToListWatcherWithWatchListSemantics), and
+# the CoreDNS versions on client-go 0.34 (<= v1.14.1) lack the fixes of CVE-2026-26017/26018.
 COREDNS = GoBuild(
     name="coredns",
     version=settings.COREDNS_VERSION,
-    module_dir=ADDONS_SRC,
+    module_dir=ADDONS_SRC / "coredns",
     packages={"coredns": "github.com/coredns/coredns"},
     ldflags=["-s", "-w"],
     env=GO_ENV,
