@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from .build import STATIC_ENV, GoBuild, ensure_built
+from .build import GoBuild, ensure_built
 from .images import scratch_image
 from .paths import CLUSTER_SRC, Layout
 
@@ -28,7 +28,7 @@ BUILD = GoBuild(
     module_dir=SOURCE,
     packages={"testimage": "taskflow.local/cluster/testimage"},
     ldflags=["-s", "-w"],
-    env=STATIC_ENV,
+    env={"CGO_ENABLED": "0"},
 )
 
 

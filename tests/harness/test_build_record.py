@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.cluster import build, build_record
+from harness.cluster.addons import builds as addon_builds
 from harness.cluster.paths import Layout
 
 
@@ -148,10 +149,9 @@ def test_build_all_covers_every_cluster_binary_once(
     assert capsys.readouterr().err == ""
 
 
-def test_cache_key_changes_with_pins_flags_and_env_but_not_otherwise(tmp_path: Path) -> None:
+def test_a_digest_keyed_build_changes_key_with_pins_flags_and_env_only(tmp_path: Path) -> None:
     (tmp_path / "go.mod").write_text("module example.test/hello\n\ngo 1.22\n")
     (tmp_path / "go.sum").write_text("")
-    layout = Layout(state=tmp_path / "state", cache=tmp_path / "cache")
     base = build.GoBuild(
         name="hello",
         version="v1",
@@ -159,14 +159,63 @@ def test_cache_key_changes_with_pins_flags_and_env_but_not_otherwise(tmp_path: P
         packages={"hello": "example.test/hello"},
         ldflags=["-s"],
         env={"CGO_ENABLED": "0"},
+        key_has_inputs_digest=True,
     )
-    before = base.out_dir(layout).name
-    assert before.startswith("hello-v1-")
-    assert dataclasses.replace(base).out_dir(layout).name == before
-    assert dataclasses.replace(base, ldflags=["-s", "-w"]).out_dir(layout).name != before
-    assert dataclasses.replace(base, env={"CGO_ENABLED": "1"}).out_dir(layout).name != before
+    before = base.cache_key
+    assert before == f"hello-v1-{base.inputs_digest}"
+    assert dataclasses.replace(base).cache_key == before
+    assert dataclasses.replace(base, ldflags=["-s", "-w"]).cache_key != before
+    assert dataclasses.replace(base, env={"CGO_ENABLED": "1"}).cache_key != before
+    assert dataclasses.replace(base, key_has_inputs_digest=False).cache_key == "hello-v1"
     (tmp_path / "go.sum").write_text("example.test/dep v1.0.0 h1:x=\n")
-    assert dataclasses.replace(base).out_dir(layout).name != before
+    assert dataclasses.replace(base).cache_key != before
+
+
+def _key_on_main(b: build.GoBuild) -> str:
+    """main's cache key function before the shared add-on module: <name>-<version>."""
+    return f"{b.name}-{b.version}"
+
+
+# The plain-keyed builds' cache keys on main, with the digest of the inputs (go.mod, go.sum,
+# flags, env) they were built from there (main's code, same checkout). A warm cache, CI's
+# included, holds exactly these directories: a key that moved would compile that component
+# again (Kubernetes alone ~12 min) although nothing in it changed. When a plain-keyed build's
+# inputs change, its key must change too (bump its version, or key it by digest) - then
+# update this table.
+UNCHANGED_KEYS_ON_MAIN = {
+    "kubernetes-v1.34.4": "5b442118",
+    "etcd-v3.6.5": "89e8356d",
+    "coredns-v1.14.7": "90cca742",
+    "testimage-0.1.0-c9567e9680": "349012bc",
+}
+# What the shared add-on module changed (one go.mod for the three), with main's keys for them.
+CHANGED_BUILDS_KEYS_ON_MAIN = {
+    "metrics-server": "metrics-server-v0.8.0",
+    "hostpath-provisioner": "hostpath-provisioner-v13.1.0-761d132b01",
+    "traefik": "traefik-v3.6.12",
+}
+
+
+def test_builds_whose_inputs_did_not_change_keep_their_cache_key_from_main(tmp_path: Path) -> None:
+    layout = Layout(state=tmp_path / "state", cache=tmp_path / "cache")
+    unchanged = [b for b in build.all_builds() if b.name not in CHANGED_BUILDS_KEYS_ON_MAIN]
+    assert [b.name for b in unchanged] == ["kubernetes", "etcd", "coredns", "testimage"]
+    assert all(b.out_dir(layout).name == _key_on_main(b) for b in unchanged)
+    assert {b.out_dir(layout).name: b.inputs_digest for b in unchanged} == UNCHANGED_KEYS_ON_MAIN, (
+        "a plain-keyed build's inputs changed under the same key: a warm cache would keep its "
+        "old binary - change its key, then update UNCHANGED_KEYS_ON_MAIN"
+    )
+
+
+def test_the_shared_module_add_ons_get_new_keys_carrying_their_inputs(tmp_path: Path) -> None:
+    layout = Layout(state=tmp_path / "state", cache=tmp_path / "cache")
+    changed = {b.name: b for b in build.all_builds() if b.name in CHANGED_BUILDS_KEYS_ON_MAIN}
+    assert set(changed) == set(CHANGED_BUILDS_KEYS_ON_MAIN)
+    for name, b in changed.items():
+        key = b.out_dir(layout).name
+        # a warm cache's binary from the per-add-on module is never taken for the shared build
+        assert key != CHANGED_BUILDS_KEYS_ON_MAIN[name]
+        assert key == f"{_key_on_main(b)}-{b.inputs_digest}"
 
 
 def test_the_add_ons_share_one_module_and_one_set_of_flags() -> None:
@@ -178,7 +227,7 @@ def test_the_add_ons_share_one_module_and_one_set_of_flags() -> None:
     ]
     shared = {b.name for b in addons if b.module_dir.name == "addons"}
     assert shared == {"metrics-server", "hostpath-provisioner", "traefik"}  # CoreDNS: see builds.py
-    assert all(b.env == build.STATIC_ENV for b in addons)
-    assert build.STATIC_ENV["CGO_ENABLED"] == "0"
-    assert "-trimpath" in build.STATIC_ENV["GOFLAGS"].split()
+    assert all(b.env == addon_builds.GO_ENV for b in addons)
+    assert addon_builds.GO_ENV["CGO_ENABLED"] == "0"
+    assert "-trimpath" in addon_builds.GO_ENV["GOFLAGS"].split()
     assert all({"-s", "-w"} <= set(b.ldflags) for b in addons)

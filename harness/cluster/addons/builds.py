@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import hashlib
 
-from ..build import STATIC_ENV, GoBuild
+from ..build import GoBuild
 from ..paths import CLUSTER_SRC
 from . import settings
 
 ADDONS_SRC = CLUSTER_SRC / "addons"
-# Static, path-independent binaries, built like the core (GOWORK=off: no workspace file
-# can change the pins).
-GO_ENV = STATIC_ENV
+# Static, path-independent binaries; GOWORK=off so no workspace file can change the pins. The
+# add-ons share these flags, so the Go build cache's entries for a package they have in common
+# serve all of them (one differing flag would make every package differ).
+GO_ENV = {"CGO_ENABLED": "0", "GOWORK": "off", "GOFLAGS": "-buildvcs=false -trimpath"}
 
 
 def _source_digest(package_dir: str) -> str:
@@ -54,6 +55,7 @@ METRICS_SERVER = GoBuild(
         f"-X k8s.io/component-base/version.gitVersion={settings.METRICS_SERVER_VERSION}",
     ],
     env=GO_ENV,
+    key_has_inputs_digest=True,
 )
 
 TRAEFIK = GoBuild(
@@ -67,6 +69,7 @@ TRAEFIK = GoBuild(
         f"-X github.com/traefik/traefik/v3/pkg/version.Version={settings.TRAEFIK_VERSION}",
     ],
     env=GO_ENV,
+    key_has_inputs_digest=True,
 )
 
 PROVISIONER = GoBuild(
@@ -76,6 +79,7 @@ PROVISIONER = GoBuild(
     packages={"hostpath-provisioner": "taskflow/cluster/addons/hostpath-provisioner"},
     ldflags=["-s", "-w"],
     env=GO_ENV,
+    key_has_inputs_digest=True,
 )
 
 ADDON_BUILDS = (COREDNS, METRICS_SERVER, PROVISIONER, TRAEFIK)
