@@ -170,7 +170,7 @@ def _build(build: GoBuild, layout: Layout, out: Path) -> Path:
     env["GOFLAGS"] = (env.get("GOFLAGS", "") + " -buildvcs=false").strip()
     expected = build_record.estimate(layout.cache, build.name)
     print(
-        f"[build] {build.name} {build.version}: go build {len(build.packages)} binaries, "
+        f"[build] {build.name} {build.version}: go build of {_binaries(build)}, "
         f"{expected.describe()}; log {log}",
         file=sys.stderr,
         flush=True,
@@ -206,6 +206,11 @@ def _build(build: GoBuild, layout: Layout, out: Path) -> Path:
         file=sys.stderr,
     )
     return out
+
+
+def _binaries(build: GoBuild) -> str:
+    count = len(build.packages)
+    return f"{count} binaries" if count > 1 else "1 binary"
 
 
 PROGRESS_INTERVAL_SECONDS = 30.0
@@ -249,18 +254,46 @@ class _Progress:
         self._thread.join(timeout=1)
 
 
+def _why_pending(build: GoBuild, layout: Layout) -> str:
+    """Why a build has to run: what the cache holds under this component's name."""
+    out = build.out_dir(layout)
+    if out.is_dir():
+        return "cached binaries damaged"
+    if out.with_name(out.name + ".partial").is_dir():
+        return "an earlier build was interrupted"
+    others = sorted(
+        (
+            path
+            for path in layout.bin_root.glob(f"{build.name}-*")
+            if path.is_dir() and not path.name.endswith(".partial")
+        ),
+        key=lambda path: path.stat().st_mtime,
+    )
+    if others:
+        return f"the cache has {others[-1].name}, from other inputs"
+    return "not built on this machine yet"
+
+
 def announce_cold_builds(builds: Iterable[GoBuild], layout: Layout) -> None:
-    """One line before the first build of a run: what is missing and roughly how long it takes."""
+    """One line before the first build of a run: what is missing, why, and roughly how long it takes."""
     pending = [build for build in builds if build.damaged(layout)]
     if not pending:
         return
     estimates = [build_record.estimate(layout.cache, build.name) for build in pending]
     total = sum(item.seconds for item in estimates)
-    measured = sum("measured" in item.source for item in estimates)
+    measured = sum(item.measured for item in estimates)
+    if measured == len(pending):
+        basis = "as measured on this machine"
+    elif measured == 0:
+        basis = "reference figures for 2 idle cores; nothing measured on this machine yet"
+    else:
+        basis = f"{measured} of {len(pending)} measured on this machine, the rest reference figures"
+    reasons = ", ".join(f"{build.name} ({_why_pending(build, layout)})" for build in pending)
     print(
-        f"[build] cold cache: {len(pending)} Go builds to do ({', '.join(b.name for b in pending)}), "
-        f"roughly {build_record.format_duration(total)} on this machine "
-        f"({measured} of {len(pending)} estimates measured here); later runs start in seconds",
+        f"[build] cold cache: {len(pending)} Go build{'s' if len(pending) > 1 else ''} to do, roughly "
+        f"{build_record.format_duration(total)} "
+        f"({basis}): {reasons}; each is compiled once from its pinned Go modules and cached in "
+        f"{layout.bin_root}, later runs start in seconds",
         file=sys.stderr,
         flush=True,
     )

@@ -107,6 +107,10 @@ class Estimate:
     seconds: float
     source: str  # "measured here <date>" or "reference figure"
 
+    @property
+    def measured(self) -> bool:
+        return self.source.startswith("measured here")
+
     def describe(self) -> str:
         return f"~{format_duration(self.seconds)} ({self.source})"
 

@@ -146,7 +146,8 @@ def build(
     else:
         argv = [builder.value, "build", f"--network={network}"]
     argv += [*args, "-f", str(containerfile), "-t", reference, str(context)]
-    return run_logged(argv, what=f"building {reference}", log=log, fix=fix)
+    repository = reference.rsplit(":", 1)[0]  # the tag is a content digest: not the same step twice
+    return run_logged(argv, what=f"building {reference}", log=log, fix=fix, step=f"building {repository}")
 
 
 def save(builder: Builder, reference: str, archive: Path, log: Path) -> None:
@@ -159,7 +160,7 @@ def save(builder: Builder, reference: str, archive: Path, log: Path) -> None:
         argv = ["buildah", "push", reference, f"docker-archive:{partial}:{reference}"]
     else:
         argv = [builder.value, "save", "-o", str(partial), reference]
-    run_logged(argv, what=f"exporting {reference}", log=log)
+    run_logged(argv, what=f"exporting {reference}", log=log, step=f"exporting {reference.rsplit(':', 1)[0]}")
     partial.rename(archive)
 
 

@@ -76,6 +76,7 @@ def prepare_python(context: Path, app: str, paths: ImagePaths, log: Path, local_
         ],
         what=f"collecting wheels for {app}",
         log=log,
+        step=f"wheels for {app}",
         fix="check that the package index is reachable with the host's pip configuration",
     )
 
@@ -111,10 +112,22 @@ def prepare_node(context: Path, app: str, paths: ImagePaths, log: Path) -> None:
         if kept.exists():
             shutil.rmtree(kept)
         run_logged(
-            ["npm", "ci", "--no-audit", "--no-fund"], what=f"npm ci for {app}", log=log, cwd=context, env=env
+            ["npm", "ci", "--no-audit", "--no-fund"],
+            what=f"npm ci for {app}",
+            log=log,
+            cwd=context,
+            env=env,
+            step=f"npm ci for {app}",
         )
     stamp_file.unlink(missing_ok=True)
-    run_logged(["npm", "run", "build"], what=f"next build of {app}", log=log, cwd=context, env=env)
+    run_logged(
+        ["npm", "run", "build"],
+        what=f"next build of {app}",
+        log=log,
+        cwd=context,
+        env=env,
+        step=f"next build of {app}",
+    )
     if not (context / ".next" / "standalone" / "server.js").is_file():
         raise UserError(
             f"{app}'s build made no .next/standalone/server.js",

@@ -127,6 +127,7 @@ def ensure_rootfs(recipe: BaseRecipe, paths: ImagePaths, mirror: str | None = No
         ],
         what=f"debootstrap {recipe.name} base ({recipe.suite}: {', '.join(recipe.packages)})",
         log=log,
+        step=f"debootstrap {recipe.name} base",
         fix=f"check the Debian mirror (${MIRROR_ENV}) is reachable and the package names exist",
     )
     leftover = mounts_under(rootfs)

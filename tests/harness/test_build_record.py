@@ -124,12 +124,54 @@ def test_cold_announcement_names_pending_builds_and_their_total(
     hello, layout = hello_build
     build.announce_cold_builds([hello], layout)
     line = capsys.readouterr().err
-    assert "1 Go builds to do (hello)" in line
-    assert "roughly 2m00s" in line
+    assert "1 Go build to do, roughly 2m00s" in line
+    assert "reference figures for 2 idle cores; nothing measured on this machine yet" in line
+    assert "hello (not built on this machine yet)" in line
     build.ensure_built(hello, layout)
     capsys.readouterr()
     build.announce_cold_builds([hello], layout)
     assert capsys.readouterr().err == ""
+
+
+def test_cold_announcement_says_why_each_build_runs_and_where_its_estimate_comes_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    layout = Layout(state=tmp_path / "state", cache=tmp_path / "cache")
+
+    def hello(name: str, version: str) -> build.GoBuild:
+        return build.GoBuild(name=name, version=version, module_dir=tmp_path, packages={name: "x/" + name})
+
+    old_pins, interrupted, damaged, new = (
+        hello("traefik", "v2"),
+        hello("etcd", "v3"),
+        hello("coredns", "v1"),
+        hello("kubernetes", "v1"),
+    )
+    _binaries(layout.bin_root / "traefik-v1", {"traefik": b"old"})  # same component, other inputs
+    _binaries(layout.bin_root / "etcd-v3.partial", {})
+    _binaries(damaged.out_dir(layout), {})
+    build_record.record_time(layout.cache, "traefik", wall_seconds=90, cpu_seconds=150)
+    build.announce_cold_builds([old_pins, interrupted, damaged, new], layout)
+    line = capsys.readouterr().err
+    assert line.count("\n") == 1
+    assert "4 Go builds to do" in line
+    assert "1 of 4 measured on this machine, the rest reference figures" in line
+    assert "traefik (the cache has traefik-v1, from other inputs)" in line
+    assert "etcd (an earlier build was interrupted)" in line
+    assert "coredns (cached binaries damaged)" in line
+    assert "kubernetes (not built on this machine yet)" in line
+    references = build_record.REFERENCE_WALL_SECONDS
+    expected = 90 + sum(references[name] for name in ("etcd", "coredns", "kubernetes"))
+    assert f"roughly {build_record.format_duration(expected)}" in line
+    for name in ("etcd", "coredns", "kubernetes"):
+        build_record.record_time(layout.cache, name, wall_seconds=60, cpu_seconds=60)
+    build.announce_cold_builds([old_pins, interrupted, damaged, new], layout)
+    assert "roughly 4m30s (as measured on this machine)" in capsys.readouterr().err
+
+
+def test_a_build_line_names_its_binaries_in_the_right_number() -> None:
+    assert build._binaries(build.KUBERNETES) == "6 binaries"
+    assert build._binaries(build.ETCD) == "1 binary"
 
 
 def test_build_all_covers_every_cluster_binary_once(
@@ -144,7 +186,7 @@ def test_build_all_covers_every_cluster_binary_once(
     hello, layout = hello_build
     monkeypatch.setattr(build, "all_builds", lambda: (hello,))
     assert build.ensure_all(layout) == {"hello": hello.out_dir(layout)}
-    assert "1 Go builds to do (hello)" in capsys.readouterr().err
+    assert "1 Go build to do" in capsys.readouterr().err
     assert build.ensure_all(layout) == {"hello": hello.out_dir(layout)}  # warm: nothing built
     assert capsys.readouterr().err == ""
 
