@@ -285,7 +285,7 @@ def announce_cold_builds(builds: Iterable[GoBuild], layout: Layout) -> None:
     if measured == len(pending):
         basis = "as measured on this machine"
     elif measured == 0:
-        basis = "reference figures for 2 idle cores; nothing measured on this machine yet"
+        basis = "reference figures for 2 cores; nothing measured on this machine yet"
     else:
         basis = f"{measured} of {len(pending)} measured on this machine, the rest reference figures"
     reasons = ", ".join(f"{build.name} ({_why_pending(build, layout)})" for build in pending)

@@ -125,7 +125,7 @@ def test_cold_announcement_names_pending_builds_and_their_total(
     build.announce_cold_builds([hello], layout)
     line = capsys.readouterr().err
     assert "1 Go build to do, roughly 2m00s" in line
-    assert "reference figures for 2 idle cores; nothing measured on this machine yet" in line
+    assert "reference figures for 2 cores; nothing measured on this machine yet" in line
     assert "hello (not built on this machine yet)" in line
     build.ensure_built(hello, layout)
     capsys.readouterr()
