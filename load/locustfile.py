@@ -589,6 +589,8 @@ class CapacitySteps(TaskflowShape):
 
     def close_step(self, label: str, stats: PhaseStats) -> bool:
         """Record a finished step; True when it broke the budget (the search ends there)."""
+        # the users it reached: the timeline samples every 5 s, so a step that short may hold none
+        stats.users_seen.append(self.users_now())
         stats.ended = time.time()
         stats.cpu_seconds = time.process_time() - stats.cpu_started
         wall = stats.ended - stats.started
