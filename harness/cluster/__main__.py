@@ -1,4 +1,4 @@
-"""CLI: python -m harness.cluster up|down|status|kubeconfig|load-image PATH|build."""
+"""CLI: python -m harness.cluster up|down|status|kubeconfig|load-image PATH|build|pin-releases."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import releases
 from .build import ensure_all
 from .context import Context
 from .errors import ClusterError
@@ -33,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
         "build",
         help="build every missing cluster binary into the cache and start nothing "
         "(a cold cache's build, on its own; per-component wall and CPU time in the cache's build-times.json)",
+    )
+    sub.add_parser(
+        "pin-releases",
+        help="fill cluster/release-checksums.json from upstream's checksum files (needs dl.k8s.io "
+        "and github.com; a pin that disagrees with upstream is kept and reported)",
     )
     return parser
 
@@ -64,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "build":
             for name, out_dir in ensure_all(layout).items():
                 print(f"{name}: {out_dir}")
+        elif args.command == "pin-releases":
+            problems = releases.fill_pins()
+            for problem in problems:
+                print(f"problem: {problem}", file=sys.stderr)
+            return 1 if problems else 0
     except ClusterError as error:
         print(error.render(), file=sys.stderr)
         return 2

@@ -15,13 +15,14 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from harness import locks
 
-from . import build_record
+from . import build_record, prebuilt
 from .errors import ClusterError
 from .paths import CLUSTER_SRC, Layout
 from .settings import ETCD_VERSION, KUBERNETES_VERSION
@@ -149,10 +150,26 @@ def ensure_built(build: GoBuild, layout: Layout) -> Path:
         )
     # Two `up`s at once (a test run and a person) must not build into the same .partial dir:
     # the second waits for the first and then finds the binaries.
-    with locks.held(out.with_name(out.name + ".lock"), f"the build of {build.name} {build.version}"):
+    with _lock(build, out):
         if build.is_built(layout):
             return out
+        if prebuilt.install(build, layout, out):
+            return out
         return _build(build, layout, out)
+
+
+def _lock(build: GoBuild, out: Path) -> AbstractContextManager[None]:
+    return locks.held(out.with_name(out.name + ".lock"), f"the build of {build.name} {build.version}")
+
+
+def fetch_released(builds: Iterable[GoBuild], layout: Layout) -> None:
+    """Download the released binaries of the builds still missing, before any compiling starts,
+    so the cold-cache line counts only what is left to compile."""
+    for build in builds:
+        if build.damaged(layout) and prebuilt.applies(build):
+            with _lock(build, build.out_dir(layout)):
+                if build.damaged(layout):
+                    prebuilt.install(build, layout, build.out_dir(layout))
 
 
 def _build(build: GoBuild, layout: Layout, out: Path) -> Path:
@@ -310,6 +327,7 @@ def all_builds() -> tuple[GoBuild, ...]:
 def ensure_all(layout: Layout) -> dict[str, Path]:
     """Build whatever is missing of every cluster binary, without starting anything."""
     builds = all_builds()
+    fetch_released(builds, layout)
     announce_cold_builds(builds, layout)
     return {build.name: ensure_built(build, layout) for build in builds}
 
@@ -318,6 +336,7 @@ def ensure_core(layout: Layout) -> dict[str, Path]:
     """Build (if needed) every core binary; returns binary name -> path."""
     from .addons.builds import ADDON_BUILDS  # noqa: PLC0415 - the add-ons import this module
 
+    fetch_released((*CORE_BUILDS, *ADDON_BUILDS), layout)
     announce_cold_builds((*CORE_BUILDS, *ADDON_BUILDS), layout)
     paths: dict[str, Path] = {}
     for build in CORE_BUILDS:
