@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import struct
 import sys
 import tarfile
 import time
@@ -139,6 +140,9 @@ def _fetch_all(
                 f"pinned {pinned}; nothing kept"
             )
         _extract(artifact, target, tmp)
+        if build.env.get("CGO_ENABLED") == "0":
+            for binary in artifact.members:
+                _require_static(tmp / binary)
         files[artifact.url] = digest
         took = build_record.format_duration(time.monotonic() - began)
         _say(f"{artifact.file_name}: {size / 1e6:.1f} MB in {took}, SHA-256 ok")
@@ -172,3 +176,25 @@ def _extract(artifact: releases.Artifact, downloaded: Path, tmp: Path) -> None:
             except (KeyError, tarfile.TarError, OSError) as error:
                 raise _DeclinedError(f"unexpected archive: {artifact.file_name}: {member}: {error}") from None
         dest.chmod(0o755)
+
+
+PT_INTERP = 3
+
+
+def _require_static(binary: Path) -> None:
+    """A build compiled with CGO_ENABLED=0 is static (the add-ons also go into scratch images): a
+    released binary that asks for a dynamic loader is not the same thing and is refused."""
+    with binary.open("rb") as stream:
+        header = stream.read(64)
+        if header[:4] != b"\x7fELF" or header[4] != 2 or header[5] != 1:
+            raise _DeclinedError(f"not static: {binary.name} is not a 64-bit little-endian ELF executable")
+        (table,) = struct.unpack_from("<Q", header, 0x20)
+        entry_size, count = struct.unpack_from("<HH", header, 0x36)
+        stream.seek(table)
+        entries = stream.read(entry_size * count)
+    for index in range(count):
+        (kind,) = struct.unpack_from("<I", entries, index * entry_size)
+        if kind == PT_INTERP:
+            raise _DeclinedError(
+                f"not static: {binary.name} needs a dynamic loader, and this build is CGO_ENABLED=0"
+            )

@@ -365,3 +365,25 @@ def test_a_file_the_host_does_not_have_is_one_line_too(
     assert "released binaries not used: download failed: " in line
     assert "/releases.example.test/hello/v1/hello_linux.tar.gz: HTTP 404" in line
     assert not hello_build.out_dir(layout).exists()
+
+
+def test_a_dynamically_linked_release_of_a_static_build_is_refused(
+    hello: tuple[build.GoBuild, Layout, releases.Artifact],
+    release_host: ReleaseHost,
+    pins_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    hello_build, layout, artifact = hello
+    static_build = dataclasses.replace(hello_build, env={"CGO_ENABLED": "0"})
+    monkeypatch.setenv(fetch.ENV, release_host.url)
+    dynamic = Path(shutil.which("true") or "/bin/true").read_bytes()  # Debian's: needs ld-linux
+    _pin(pins_file, {artifact.url: release_host.put(artifact.url, _tar_gz({"hello": dynamic}))})
+    assert not prebuilt.install(static_build, layout, static_build.out_dir(layout))
+    assert "released binaries not used: not static: hello needs a dynamic loader" in capsys.readouterr().err
+    assert not static_build.out_dir(layout).exists()
+
+    prebuilt.forget()
+    out = build.ensure_built(static_build, layout)  # compiled: Go's own static binary
+    _ran_go_build(out)
+    prebuilt._require_static(out / "hello")  # the check passes a static binary
