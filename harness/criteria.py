@@ -28,6 +28,12 @@ CRITERIA: dict[str, str] = {
 }
 
 
+# The checks of a row's core measurement, by check-name fragment: the row passes only when one of
+# them passed live. Without (too few samples, not selected) the row is skipped with their reason
+# instead of passing on its other checks (SC-001 on its rollout time alone in a short run).
+ESSENTIAL_CHECKS: dict[str, str] = {"SC-001": "answers 2xx within 2 s"}
+
+
 @dataclass(frozen=True)
 class HeadlineFigure:
     """One figure of a row's headline on the report's front page: the live checks whose name

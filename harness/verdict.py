@@ -3,6 +3,7 @@
 Rules:
 - any failed check (measured, or a tagged test that errored, or recorded nothing) fails the row;
 - a row passes only on passing *live* evidence; static manifest rules alone say `not proven live`;
+- a row with essential checks (harness.criteria.ESSENTIAL_CHECKS) passes only when one of them did;
 - a skipped row always carries its reasons; `--strict` turns skips into a failed run.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from harness.criteria import CRITERIA, HEADLINES, HeadlineFigure
+from harness.criteria import CRITERIA, ESSENTIAL_CHECKS, HEADLINES, HeadlineFigure
 from harness.evidence import Evidence, Kind, LatencyFigures, Verdict
 
 NOT_PROVEN_LIVE = "not proven live"
@@ -52,8 +53,9 @@ def _describe(check: Evidence) -> str:
     return f"{check.check}: {figure}{reason}"
 
 
-def criterion_verdict(checks: Sequence[Evidence]) -> tuple[Verdict, str]:
-    """The row's verdict and a one-line reason (see the module docstring for the rules)."""
+def criterion_verdict(checks: Sequence[Evidence], *, essential: str = "") -> tuple[Verdict, str]:
+    """The row's verdict and a one-line reason (see the module docstring for the rules); `essential`
+    names the checks (a check-name fragment) without whose live pass the row cannot pass."""
     if not checks:
         return Verdict.SKIPPED, "skipped: no check of this criterion ran"
     failed = [check for check in checks if check.verdict is Verdict.FAIL]
@@ -61,6 +63,10 @@ def criterion_verdict(checks: Sequence[Evidence]) -> tuple[Verdict, str]:
         more = f" (and {len(failed) - 1} more failed checks)" if len(failed) > 1 else ""
         return Verdict.FAIL, f"{len(failed)} of {len(checks)} checks failed: {_describe(failed[0])}{more}"
     live_passed = [c for c in checks if c.verdict is Verdict.PASS and c.kind is Kind.LIVE]
+    if essential and not any(essential in check.check for check in live_passed):
+        unjudged = sorted({c.detail for c in checks if essential in c.check and c.verdict is Verdict.SKIPPED})
+        why = "; ".join(unjudged) or "none ran"
+        return Verdict.SKIPPED, f"skipped: its essential checks ('{essential}') did not pass live ({why})"
     static_passed = [c for c in checks if c.verdict is Verdict.PASS and c.kind is Kind.STATIC]
     skipped = [check for check in checks if check.verdict is Verdict.SKIPPED]
     skip_reasons = "; ".join(sorted({check.detail for check in skipped}))
@@ -81,7 +87,7 @@ def criterion_rows(evidence: Iterable[Evidence]) -> list[CriterionRow]:
         by_criterion[record.criterion].append(record)
     rows = []
     for criterion, checks in by_criterion.items():
-        verdict, summary = criterion_verdict(checks)
+        verdict, summary = criterion_verdict(checks, essential=ESSENTIAL_CHECKS.get(criterion, ""))
         rows.append(CriterionRow(criterion, CRITERIA[criterion], verdict, summary, tuple(checks)))
     return rows
 
@@ -146,8 +152,11 @@ def _preferred(wanted: HeadlineFigure, measured: Sequence[Evidence]) -> Figure |
     if wanted.samples and chosen.samples:
         notes.append(f"{len(chosen.samples)} samples")
     note = f" ({', '.join(notes)})" if notes else ""
+    if wanted.show == "detail" and chosen.detail:
+        # The budget is the metric's (FR-001: problems 0), not the detail's: shown in the checks.
+        return Figure(f"{wanted.label}: {chosen.detail}{note}", "")
     if wanted.show == "detail":
-        return Figure(f"{wanted.label}: {chosen.detail or _figure(chosen)}{note}", chosen.budget)
+        return Figure(f"{wanted.label}: {_figure(chosen)}{note}", chosen.budget)
     unit = f" {chosen.unit}" if chosen.unit else ""
     return Figure(f"{wanted.label} {chosen.value}{unit}{note}", chosen.budget)
 

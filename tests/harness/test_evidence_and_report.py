@@ -126,6 +126,39 @@ def test_static_rules_alone_say_not_proven_live() -> None:
     assert criterion_verdict([static, live])[0] is Verdict.PASS
 
 
+def test_sc001_does_not_pass_on_its_rollout_time_while_uptime_is_unjudged() -> None:
+    rollout = Evidence("SC-001", "all services deployed", "rollout time", 36.2, "s", "<= 300 s", Verdict.PASS)
+    short = Evidence(
+        "SC-001",
+        "backend answers 2xx within 2 s by service name",
+        "uptime",
+        None,
+        "%",
+        "",
+        Verdict.SKIPPED,
+        "only 5",
+    )
+    up = Evidence(
+        "SC-001", "frontend answers 2xx within 2 s by service name", "uptime", 100.0, "%", "", Verdict.PASS
+    )
+    (row,) = [row for row in criterion_rows([rollout, short]) if row.criterion == "SC-001"]
+    assert row.verdict is Verdict.SKIPPED
+    assert (
+        row.summary == "skipped: its essential checks ('answers 2xx within 2 s') did not pass live (only 5)"
+    )
+    (row,) = [row for row in criterion_rows([rollout]) if row.criterion == "SC-001"]
+    assert (row.verdict, row.summary.endswith("(none ran)")) == (Verdict.SKIPPED, True)
+    (row,) = [row for row in criterion_rows([rollout, short, up]) if row.criterion == "SC-001"]
+    assert row.verdict is Verdict.PASS
+    late = Evidence(
+        "SC-001", "all services deployed", "rollout time", 400.0, "s", "<= 300 s", Verdict.FAIL, "slow"
+    )
+    (row,) = [row for row in criterion_rows([late, short]) if row.criterion == "SC-001"]
+    assert row.verdict is Verdict.FAIL
+    # A row without essential checks still passes on any live pass.
+    assert criterion_verdict([rollout])[0] is Verdict.PASS
+
+
 def test_latency_check_needs_its_minimum_samples(tmp_path: Path) -> None:
     recorder = EvidenceRecorder(EvidenceLog(tmp_path / "evidence.jsonl"), "t")
     assert not recorder.latency("SC-002", "few", [10.0] * 199, budget=500, min_samples=200)

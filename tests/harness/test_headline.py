@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from harness.criteria import CRITERIA, HEADLINES
+from harness.criteria import CRITERIA, ESSENTIAL_CHECKS, HEADLINES
 from harness.evidence import Evidence, Kind, Verdict
 from harness.verdict import Figure, criterion_rows
 
@@ -225,6 +225,10 @@ def test_each_preferred_check_is_named_where_checks_are_recorded() -> None:
         for figure in row
         for part in figure.check.split(": ")
         if part not in sources
+    ] + [
+        f"{criterion}: {essential!r}"
+        for criterion, essential in ESSENTIAL_CHECKS.items()
+        if essential not in sources
     ]
     assert missing == []
 
@@ -294,9 +298,12 @@ def test_the_fallback_of_a_latency_row_is_its_worst_p99() -> None:
     assert headlines([fast, slow])["SC-002"] == "worst p99 90.0 ms (200 samples)"
 
 
-def test_fr001_without_a_detail_shows_its_figure() -> None:
-    pods = live("FR-001", "frontend, backend and mcp-server in separate ready pods", "problems", 0)
-    assert headlines([pods])["FR-001"] == "separate pods: problems 0"
+def test_fr001_shows_its_detail_else_its_figure() -> None:
+    assert figures(SYNTHETIC_RUN, "FR-001") == (Figure(EXPECTED_HEADLINES["FR-001"], ""),)
+    pods = live(
+        "FR-001", "frontend, backend and mcp-server in separate ready pods", "problems", 0, budget="0"
+    )
+    assert figures([pods], "FR-001") == (Figure("separate pods: problems 0", "0"),)
 
 
 def test_headline_is_the_live_measurement_never_a_static_rule() -> None:
