@@ -56,7 +56,7 @@ HEADLINES: dict[str, tuple[HeadlineFigure, ...]] = {
         HeadlineFigure("answers by service name", "failed calls by service name", "highest"),
         HeadlineFigure("backend calls MCP tools", "chat round trip through MCP"),
     ),
-    "FR-003": (HeadlineFigure("serves the frontend", "GET https://taskflow.local/ →"),),
+    "FR-003": (HeadlineFigure("serves the frontend", "GET / through the ingress over TLS →"),),
     "FR-005": (
         HeadlineFigure("new backend pods become ready and take traffic", "new backend pods taking traffic"),
         HeadlineFigure("scales back to", "back to minReplicas after the load"),

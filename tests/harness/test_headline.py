@@ -174,7 +174,7 @@ SYNTHETIC_RUN: tuple[Evidence, ...] = (
 EXPECTED_HEADLINES = {
     "FR-001": "separate pods: frontend 2, backend 2, mcp-server 2 ready",
     "FR-002": "failed calls by service name 2 (worst of 2) · chat round trip through MCP 33.2 ms",
-    "FR-003": "GET https://taskflow.local/ → 200",
+    "FR-003": "GET / through the ingress over TLS → 200",
     "FR-005": "new backend pods taking traffic 3 · back to minReplicas after the load 33.4 s",
     "FR-006": "liveness restarts a hung container in 61.17 s · readiness removes an unready pod in 9.6 s",
     "FR-007": "memory hog OOM-killed at its limit in 1.54 s",
