@@ -469,7 +469,11 @@ CHAOS_SABOTAGES = {
             check="task list works during the fault",
             # The backend itself is unready through the outage: SC-001's backend samples see it.
             also=("backend answers 2xx within 2 s by service name", "/api through the ingress answers 2xx *"),
-            live_seconds=277,
+            # Seen passing once (06:32 UTC): the endpoints were checked ~13 s into the outage, before
+            # the backend left its Service. With the outage held 30 s first (chaos/mcp-outage.yaml),
+            # seen live (06:46 UTC, 107 s): list and create HTTP 503, the rest no answer; control 74 s,
+            # every task endpoint 200/201/204 in ~50 ms.
+            live_seconds=107,
         ),
         chaos_sabotage(
             "database-on-emptydir-under-kill",
@@ -487,6 +491,9 @@ CHAOS_SABOTAGES = {
             "postgres commits asynchronously with a 10 s WAL writer delay: a crash loses acknowledged writes",
             apply=postgres_acknowledges_before_writing,
             check="every acknowledged write is present with its last acknowledged value",
+            # Seen live (06:43 UTC, 73 s): 56 of 68 acknowledged tasks found after the SIGKILL (ids
+            # 24-35 missing, some stale), nothing unrelated failed; unsabotaged, 68 of 68.
+            live_seconds=73,
         ),
         chaos_sabotage(
             "backend-fails-after-restart",
