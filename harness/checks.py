@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -48,17 +49,57 @@ def ready_pods_per_service(pods: Iterable[dict[str, Any]]) -> str:
     return ", ".join(f"{service} {count}" for service, count in zip(SERVICES, counts, strict=True))
 
 
+# The LimitRanger admission plugin fills in a namespace LimitRange's defaults and says so on the pod,
+# e.g. "LimitRanger plugin set: cpu, memory limit for container backend; ephemeral-storage request
+# for init container migrate". Those values are the namespace's, not the service's own.
+LIMIT_RANGER_ANNOTATION = "kubernetes.io/limit-ranger"
+_LIMIT_RANGER_ITEM = re.compile(
+    r"^(?P<resources>.+?) (?P<kind>request|limit) for (?:init )?container (?P<name>\S+)$"
+)
+
+
+def defaulted_by_limit_range(pod: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
+    """(container, "requests"|"limits") -> resources a LimitRange filled in; an item this does not
+    understand counts as cpu and memory defaulted for every container (never a silent pass)."""
+    text = str(pod.get("metadata", {}).get("annotations", {}).get(LIMIT_RANGER_ANNOTATION, ""))
+    found: dict[tuple[str, str], set[str]] = {}
+    if not text:
+        return found
+    for item in text.removeprefix("LimitRanger plugin set:").split(";"):
+        match = _LIMIT_RANGER_ITEM.match(item.strip())
+        if match is None:
+            for container in containers(pod):
+                for kind in ("requests", "limits"):
+                    found.setdefault((container.get("name", "?"), kind), set()).update({"cpu", "memory"})
+            continue
+        key = (match["name"], f"{match['kind']}s")
+        found.setdefault(key, set()).update(r.strip() for r in match["resources"].split(","))
+    return found
+
+
 def resource_problems(pods: Iterable[dict[str, Any]]) -> list[str]:
-    """FR-007: every container (init ones too) has cpu+memory requests and limits."""
+    """FR-007: every container (init ones too) has cpu+memory requests and limits of its own — set
+    by its workload, not filled in from the namespace's LimitRange defaults."""
     problems = []
     for pod in pods:
+        defaulted = defaulted_by_limit_range(pod)
         for container in containers(pod):
             resources = container.get("resources", {}) or {}
             for kind in ("requests", "limits"):
                 missing = [name for name in ("cpu", "memory") if name not in (resources.get(kind) or {})]
+                from_namespace = [
+                    name
+                    for name in ("cpu", "memory")
+                    if name not in missing and name in defaulted.get((container["name"], kind), set())
+                ]
                 if missing:
                     problems.append(
                         f"{pod['metadata']['name']}/{container['name']}: no {kind} for {', '.join(missing)}"
+                    )
+                if from_namespace:
+                    problems.append(
+                        f"{pod['metadata']['name']}/{container['name']}: {kind} for "
+                        f"{', '.join(from_namespace)} only from the namespace's LimitRange defaults"
                     )
     return problems
 

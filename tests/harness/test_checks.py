@@ -75,6 +75,35 @@ def test_missing_limit_fails_fr007() -> None:
     assert checks.resource_problems([pod("backend", container)]) == ["backend-1/app: no limits for memory"]
 
 
+def test_limits_filled_in_by_the_namespace_limit_range_fail_fr007() -> None:
+    """What the API server returns for a container with requests and no limits in a namespace with a
+    LimitRange (annotation text as seen live on the embedded cluster, v1.34)."""
+    container = copy.deepcopy(GOOD_CONTAINER)
+    defaulted = pod("backend", container)
+    defaulted["metadata"]["annotations"] = {
+        checks.LIMIT_RANGER_ANNOTATION: "LimitRanger plugin set: cpu, ephemeral-storage, memory limit for "
+        "container app; ephemeral-storage request for init container migrate"
+    }
+    assert checks.resource_problems([defaulted]) == [
+        "backend-1/app: limits for cpu, memory only from the namespace's LimitRange defaults"
+    ]
+
+
+def test_only_ephemeral_storage_from_the_limit_range_passes_fr007() -> None:
+    own = pod("backend")
+    own["metadata"]["annotations"] = {
+        checks.LIMIT_RANGER_ANNOTATION: "LimitRanger plugin set: ephemeral-storage request for container "
+        "app; ephemeral-storage limit for container app"
+    }
+    assert checks.resource_problems([own]) == []
+
+
+def test_an_unrecognised_limit_range_note_is_not_a_pass() -> None:
+    odd = pod("backend")
+    odd["metadata"]["annotations"] = {checks.LIMIT_RANGER_ANNOTATION: "LimitRanger plugin set: something new"}
+    assert checks.resource_problems([odd]) != []
+
+
 def test_init_container_without_requests_fails_fr007() -> None:
     broken = pod("backend")
     broken["spec"]["initContainers"] = [
