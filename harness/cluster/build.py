@@ -25,7 +25,7 @@ from harness import locks
 from . import build_record, prebuilt
 from .errors import ClusterError
 from .paths import CLUSTER_SRC, Layout
-from .settings import ETCD_VERSION, KUBERNETES_VERSION
+from .settings import ETCD_VERSION, KUBERNETES_BINARIES, KUBERNETES_VERSION
 
 
 @dataclass(frozen=True)
@@ -99,17 +99,7 @@ KUBERNETES = GoBuild(
     name="kubernetes",
     version=KUBERNETES_VERSION,
     module_dir=CLUSTER_SRC / "kubernetes",
-    packages={
-        b: f"k8s.io/kubernetes/cmd/{b}"
-        for b in (
-            "kube-apiserver",
-            "kube-controller-manager",
-            "kube-scheduler",
-            "kubelet",
-            "kube-proxy",
-            "kubectl",
-        )
-    },
+    packages={b: f"k8s.io/kubernetes/cmd/{b}" for b in KUBERNETES_BINARIES},
     ldflags=_k8s_ldflags(KUBERNETES_VERSION),
 )
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from . import fetch
 from .paths import CLUSTER_SRC
-from .settings import ETCD_VERSION, KUBERNETES_VERSION
+from .settings import ETCD_VERSION, KUBERNETES_BINARIES, KUBERNETES_VERSION
 
 PINS_FILE = CLUSTER_SRC / "release-checksums.json"
 PIN_ARCHES = ("amd64", "arm64")
@@ -81,15 +81,7 @@ def all_releases(arch: str) -> dict[str, Release]:
     k8s = KUBERNETES_VERSION
     k8s_dir = f"https://dl.k8s.io/release/{k8s}/bin/linux/{arch}"
     kubernetes = tuple(
-        Artifact(f"{k8s_dir}/{name}", f"{k8s_dir}/{name}.sha256", {name: ""})
-        for name in (
-            "kube-apiserver",
-            "kube-controller-manager",
-            "kube-scheduler",
-            "kubelet",
-            "kube-proxy",
-            "kubectl",
-        )
+        Artifact(f"{k8s_dir}/{name}", f"{k8s_dir}/{name}.sha256", {name: ""}) for name in KUBERNETES_BINARIES
     )
     etcd = f"etcd-{ETCD_VERSION}-linux-{arch}"
     coredns = f"coredns_{addon_settings.COREDNS_VERSION.lstrip('v')}_linux_{arch}.tgz"

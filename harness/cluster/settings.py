@@ -6,6 +6,16 @@ from dataclasses import dataclass
 
 KUBERNETES_VERSION = "v1.34.4"
 ETCD_VERSION = "v3.6.5"
+# What the cluster uses of a Kubernetes release: built from k8s.io/kubernetes/cmd/<name>, or
+# downloaded as dl.k8s.io/release/<version>/bin/linux/<arch>/<name>.
+KUBERNETES_BINARIES = (
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubelet",
+    "kube-proxy",
+    "kubectl",
+)
 # Sandbox image name the kubelet/containerd expect; we build it from Debian's catatonit.
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
 
