@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -87,17 +86,8 @@ def test_durations_read_as_minutes_and_seconds(seconds: float, shown: str) -> No
 
 
 @pytest.fixture
-def hello_build(tmp_path: Path) -> tuple[build.GoBuild, Layout]:
-    if shutil.which("go") is None and not Path("/usr/local/go/bin/go").is_file():
-        pytest.skip("the Go toolchain is not installed")
-    module = tmp_path / "src"
-    module.mkdir()
-    (module / "go.mod").write_text("module example.test/hello\n\ngo 1.22\n")
-    (module / "main.go").write_text('package main\n\nfunc main() { println("hello") }\n')
-    hello = build.GoBuild(
-        name="hello", version="v1", module_dir=module, packages={"hello": "example.test/hello"}
-    )
-    return hello, Layout(state=tmp_path / "state", cache=tmp_path / "cache")
+def hello_build(tmp_path: Path, hello_go_build: build.GoBuild) -> tuple[build.GoBuild, Layout]:
+    return hello_go_build, Layout(state=tmp_path / "state", cache=tmp_path / "cache")
 
 
 def test_a_real_build_is_stamped_timed_and_rebuilt_when_corrupt(

@@ -158,24 +158,17 @@ def test_released_kubernetes_and_etcd_land_in_their_build_cache_dirs_stamped_wit
 
 
 @pytest.fixture
-def hello(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[build.GoBuild, Layout, releases.Artifact]:
-    """A real one-file Go module, with an upstream release of it at releases.example.test."""
-    if shutil.which("go") is None and not Path("/usr/local/go/bin/go").is_file():
-        pytest.skip("the Go toolchain is not installed")
-    module = tmp_path / "src"
-    module.mkdir()
-    (module / "go.mod").write_text("module example.test/hello\n\ngo 1.22\n")
-    (module / "main.go").write_text('package main\n\nfunc main() { println("hello") }\n')
-    hello_build = build.GoBuild(
-        name="hello", version="v1", module_dir=module, packages={"hello": "example.test/hello"}
-    )
+def hello(
+    tmp_path: Path, hello_go_build: build.GoBuild, monkeypatch: pytest.MonkeyPatch
+) -> tuple[build.GoBuild, Layout, releases.Artifact]:
+    """The real one-file Go module, with an upstream release of it at releases.example.test."""
     artifact = releases.Artifact(
         "https://releases.example.test/hello/v1/hello_linux.tar.gz", None, {"hello": "hello"}
     )
     monkeypatch.setattr(
         releases, "all_releases", lambda arch: {"hello": releases.Release("hello", "v1", (artifact,))}
     )
-    return hello_build, Layout(state=tmp_path / "state", cache=tmp_path / "cache"), artifact
+    return hello_go_build, Layout(state=tmp_path / "state", cache=tmp_path / "cache"), artifact
 
 
 def _ran_go_build(out: Path) -> None:
