@@ -73,6 +73,8 @@ def _cgroups(ctx: Context) -> None:
         root = recorded
     else:
         root = cgroups.choose_root()
+        if recorded is not None and recorded != root:
+            ctx.say(f"kubelet cgroup root moves: {recorded} -> {root} (the kubelet was not running)")
     ctx.journal.intend(f"cgroup:{root}", "cgroup", root=root, existing=cgroups.existing_dirs(root))
     ctx.record("cgroup_root", root)
     cgroups.ensure_root(root)

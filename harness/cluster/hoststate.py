@@ -91,6 +91,22 @@ def record_baselines(journal: Journal, layout: Layout) -> None:
 # --- revert ----------------------------------------------------------------------------------
 
 
+def revert_order(entries: list[Entry]) -> list[Entry]:
+    """The journal's entries in the order `down` undoes them: newest first, except that no cgroup
+    root is removed while a recorded process may still run.
+
+    A root recorded by a later `up` (the kubelet restarted from another cgroup, e.g. another CI
+    step) sits after every process in the journal; removed first, the still-running kubelet
+    recreates its tree at once and the older root's shared parent stays busy (CI, 2026-11-29).
+    Deferred roots keep their newest-first order, so a newer root goes before the parent it shares.
+    """
+    order = list(reversed(entries))
+    last_process = max((i for i, e in enumerate(order) if e.get("kind") == "process"), default=-1)
+    head = order[: last_process + 1]
+    deferred = [e for e in head if e.get("kind") == "cgroup"]
+    return [e for e in head if e.get("kind") != "cgroup"] + deferred + order[last_process + 1 :]
+
+
 def revert(entry: Entry, layout: Layout, kill_containers: Callable[[], None]) -> list[str]:
     """Undo one recorded change; returns problems for a person (empty when done)."""
     kind = entry["kind"]

@@ -129,7 +129,7 @@ def _down(layout: Layout) -> list[str]:
                     step.undo(ctx)
                 except Exception as exc:  # an add-on's undo must not block the teardown
                     problems.append(f"undo of {step.name} failed: {exc}")
-    for entry in reversed(journal.entries()):
+    for entry in hoststate.revert_order(journal.entries()):
         try:
             found = hoststate.revert(entry, layout, lambda: _kill_containers(ctx))
         except (ClusterError, OSError) as exc:

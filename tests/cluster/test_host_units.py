@@ -43,6 +43,30 @@ def test_journal_keeps_the_first_previous_value_and_forgets_reverted_entries(tmp
     assert [p.name for p in tmp_path.iterdir()] == ["host-changes.json"]  # no temp file left
 
 
+def test_down_removes_no_cgroup_root_before_every_process_is_stopped() -> None:
+    # the second root was recorded by an `up` that restarted the kubelet from another cgroup
+    entries = [
+        {"id": "sysctl:a", "kind": "sysctl"},
+        {"id": "cgroup:/p/A/taskflow", "kind": "cgroup"},
+        {"id": "process:containerd", "kind": "process"},
+        {"id": "process:kubelet", "kind": "process"},
+        {"id": "mounts", "kind": "mounts"},
+        {"id": "cgroup:/p/B/taskflow", "kind": "cgroup"},
+    ]
+    order = [e["id"] for e in hoststate.revert_order(entries)]
+    assert order == [
+        "mounts",
+        "process:kubelet",
+        "process:containerd",
+        "cgroup:/p/B/taskflow",
+        "cgroup:/p/A/taskflow",
+        "sysctl:a",
+    ]
+    # one root, recorded before the processes as `up` does: plain newest-first
+    usual = [entries[0], entries[1], entries[2], entries[3]]
+    assert hoststate.revert_order(usual) == list(reversed(usual))
+
+
 def test_private_files_are_0600_from_the_first_byte_whatever_the_umask(tmp_path: Path) -> None:
     old = os.umask(0)
     try:
