@@ -51,7 +51,9 @@ _BUILDS = {TRAEFIK: builds.TRAEFIK, METRICS_SERVER: builds.METRICS_SERVER, PROVI
 
 
 def build_addon_image(name: str) -> Path:
-    """The docker-archive of add-on `name` built from its pinned Go module (cached by version)."""
+    """The docker-archive of add-on `name` built from its pinned Go module, cached under the
+    build's own key (version and inputs digest), so a rebuilt binary of the same version never
+    meets the image of the previous one."""
     from harness.cluster.build import ensure_built  # noqa: PLC0415 - Go builds only when asked
     from harness.cluster.images import scratch_image  # noqa: PLC0415
     from harness.cluster.paths import Layout  # noqa: PLC0415
@@ -60,9 +62,10 @@ def build_addon_image(name: str) -> Path:
     reference = ADDON_IMAGES[name].local
     if reference is None:
         raise ValueError(f"{name} has no local build")
-    archive = layout.images / f"prerequisite-{name}-{reference.rsplit(':', 1)[1]}.tar"
+    build = _BUILDS[name]
+    archive = layout.images / f"prerequisite-{build.cache_key}.tar"
     if not archive.exists():
-        binary = ensure_built(_BUILDS[name], layout) / name
+        binary = ensure_built(build, layout) / name
         scratch_image(reference, {name: binary}, entrypoint=[f"/{name}"], out=archive)
     return archive
 

@@ -7,6 +7,7 @@ bare; these tests cover what needs no cluster.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
@@ -15,9 +16,11 @@ import pytest
 from kubernetes.client import ApiException
 
 from harness import prerequisites, providers
+from harness.cluster import build
+from harness.cluster import images as cluster_images
 from harness.errors import UserError
 from harness.kube import Kube
-from harness.prerequisites import checks, install
+from harness.prerequisites import checks, images, install
 from harness.prerequisites.images import ADDON_IMAGES
 
 REAL_PIECES = install.pieces
@@ -265,3 +268,26 @@ def test_leftovers_are_only_objects_carrying_our_label() -> None:
     kube = cast(Kube, SimpleNamespace(dynamic=SimpleNamespace(resources=resources)))
     found = sorted((m["kind"], m["metadata"]["name"]) for m in install.leftovers(kube))
     assert found == [("IngressClass", "traefik"), ("Namespace", "taskflow-system")]
+
+
+def test_an_addon_image_archive_is_cached_under_its_builds_key_not_its_version(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TASKFLOW_CACHE", str(tmp_path / "cache"))
+    made: list[Path] = []
+
+    def fake_scratch_image(reference: str, files: dict[str, Path], entrypoint: list[str], out: Path) -> None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(reference)
+        made.append(out)
+
+    monkeypatch.setattr(build, "ensure_built", lambda b, layout: tmp_path / b.cache_key)
+    monkeypatch.setattr(cluster_images, "scratch_image", fake_scratch_image)
+    first = images.build_addon_image(images.TRAEFIK)
+    assert images.build_addon_image(images.TRAEFIK) == first and len(made) == 1
+    # the same version built from other module pins is another binary: another archive
+    rebuilt = replace(images._BUILDS[images.TRAEFIK], ldflags=["-X", "main.other=1"])
+    monkeypatch.setitem(images._BUILDS, images.TRAEFIK, rebuilt)
+    second = images.build_addon_image(images.TRAEFIK)
+    assert second != first and len(made) == 2
+    assert rebuilt.version in second.name
