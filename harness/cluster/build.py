@@ -21,6 +21,8 @@ from functools import cached_property
 from pathlib import Path
 
 from harness import locks
+from harness.errors import UserError
+from harness.gotoolchain import INSTALL_GO, go_command, this_platform
 
 from . import build_record, prebuilt
 from .errors import ClusterError
@@ -112,17 +114,27 @@ ETCD = GoBuild(
 )
 
 CORE_BUILDS = (KUBERNETES, ETCD)
+LOCAL_GO = Path("/usr/local/go/bin/go")  # Go's own tarball, often not on root's PATH
 
 
-def go_binary() -> str:
-    for candidate in (shutil.which("go"), "/usr/local/go/bin/go"):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    raise ClusterError(
-        "the Go toolchain is not installed (needed once to build the cluster binaries)",
-        "install Go >= 1.24 (e.g. /usr/local/go) or copy a warm cache into "
-        "${TASKFLOW_CACHE:-~/.cache/taskflow}/bin",
-    )
+def go_binary(layout: Layout) -> str:
+    """`go` on PATH or in /usr/local/go, else the pinned toolchain fetched once from the Go module
+    proxy (harness.gotoolchain), so a fresh machine builds the cluster without installing Go."""
+    if shutil.which("go") is None and LOCAL_GO.is_file():
+        return str(LOCAL_GO)
+    try:
+        go = go_command(layout.cache)
+    except UserError as exc:
+        cause = f"the Go toolchain could not be fetched: {exc.what}"
+        raise ClusterError(cause, exc.fix or INSTALL_GO) from exc
+    if go is None:
+        raise ClusterError(
+            f"the Go toolchain is not installed and none is pinned for {this_platform()} "
+            "(needed once to build the cluster binaries)",
+            "install Go >= 1.24 (e.g. /usr/local/go) or copy a warm cache into "
+            "${TASKFLOW_CACHE:-~/.cache/taskflow}/bin",
+        )
+    return go
 
 
 def ensure_built(build: GoBuild, layout: Layout) -> Path:
@@ -168,7 +180,7 @@ def _build(build: GoBuild, layout: Layout, out: Path) -> Path:
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    argv = [go_binary(), "build", "-o", str(tmp) + "/"]
+    argv = [go_binary(layout), "build", "-o", str(tmp) + "/"]
     if build.ldflags:
         argv += ["-ldflags", " ".join(build.ldflags)]
     argv += list(build.packages.values())

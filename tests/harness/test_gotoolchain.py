@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from harness import gotoolchain
+from harness.cluster import build
+from harness.cluster.errors import ClusterError
+from harness.cluster.paths import Layout
 from harness.errors import UserError
 
 FAKE_GO = "#!/bin/sh\necho go version go1.26.8 fake\n"
@@ -89,3 +92,19 @@ def test_proxy_is_the_first_url_in_goproxy(monkeypatch: pytest.MonkeyPatch) -> N
     assert gotoolchain.module_proxy() == "https://goproxy.example"
     url = gotoolchain.toolchain_url("linux-amd64")
     assert url == "https://goproxy.example/golang.org/toolchain/@v/v0.0.1-go1.26.8.linux-amd64.zip"
+
+
+def test_the_cluster_build_without_any_go_uses_the_pinned_toolchain(
+    no_go_on_path: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    proxy, sha256 = _proxy_with_toolchain(tmp_path)
+    monkeypatch.setenv("GOPROXY", f"file://{proxy}")
+    monkeypatch.setitem(gotoolchain.TOOLCHAIN_SHA256, gotoolchain.this_platform(), sha256)
+    monkeypatch.setattr(build, "LOCAL_GO", tmp_path / "no-local-go" / "go")
+    layout = Layout(state=tmp_path / "state", cache=tmp_path / "cache")
+    go = build.go_binary(layout)
+    assert Path(go).is_relative_to(layout.cache)
+    monkeypatch.setenv("GOPROXY", f"file://{tmp_path / 'no-proxy-here'}")
+    with pytest.raises(ClusterError, match=r"could not be fetched: downloading Go .* failed") as raised:
+        build.go_binary(Layout(state=tmp_path / "state", cache=tmp_path / "cold-cache"))
+    assert len(raised.value.render().splitlines()) <= 2
