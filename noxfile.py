@@ -41,8 +41,11 @@ def _frontend(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The fast suite: unit tests, static manifest checks and app tests; no cluster."""
     session.install("-e", ".[dev,load,chaos]", CHAOS_PACKAGE, *(f"--editable={app}" for app in APP_PACKAGES))
-    # the app tests' PostgreSQL, the browser tests' Chromium and the frontend's Node.js
-    session.run("python", "-m", "harness.hostpackages", "postgresql", "chromium", "npm")
+    # the app tests' PostgreSQL, the browser tests' Chromium, the frontend's Node.js, and the
+    # iptables and nft the host-safety tests drive in scratch network namespaces
+    session.run(
+        "python", "-m", "harness.hostpackages", "postgresql", "chromium", "npm", "iptables", "nftables"
+    )
     _frontend(session)
     session.run("pytest", "-m", "not cluster and not images", *session.posargs, success_codes=PYTEST_OK)
 

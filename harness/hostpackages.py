@@ -1,4 +1,4 @@
-"""System packages the sessions need (PostgreSQL binaries, Chromium), installed from Debian or
+"""System packages the sessions need (PostgreSQL binaries, Chromium, iptables), installed from Debian or
 Ubuntu the way the embedded cluster installs its own; where that cannot happen, one line says so
 and the tests that need them skip with that reason.
 
@@ -19,6 +19,9 @@ PACKAGES = {
     "chromium": (Path("/usr/bin/chromium"), "chromium"),
     # Node.js and npm build and run the frontend for the browser tests (Debian's npm pulls nodejs)
     "npm": (Path("/usr/bin/npm"), "npm"),
+    # the host-safety tests' guard and chain reverts, run in scratch network namespaces
+    "iptables": (Path("/usr/sbin/iptables-save"), "iptables"),
+    "nftables": (Path("/usr/sbin/nft"), "nftables"),
     # Debian's Docker engine; Debian starts no service on install where no init system runs it,
     # and harness.docker starts it with paths of its own
     "docker": (Path("/usr/sbin/dockerd"), "docker.io"),

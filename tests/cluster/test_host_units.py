@@ -22,6 +22,10 @@ from harness.cluster.journal import Journal
 from harness.cluster.paths import Layout
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root")
+# `nox -s tests` installs iptables and nftables as root (harness/hostpackages.py); elsewhere these skip
+NEEDS_IPTABLES = pytest.mark.skipif(
+    shutil.which("iptables-save") is None, reason="needs iptables (`apt-get install iptables`)"
+)
 
 
 def test_journal_keeps_the_first_previous_value_and_forgets_reverted_entries(tmp_path: Path) -> None:
@@ -93,6 +97,7 @@ def test_guard_script_allows_bridge_and_loopback_then_drops_both_directions() ->
 
 
 @ROOT_ONLY
+@NEEDS_IPTABLES
 def test_guard_is_installed_reasserted_and_removed_in_a_scratch_netns() -> None:
     code = (
         "import subprocess\n"
@@ -151,6 +156,7 @@ def test_runtime_chains_of_before_up_are_kept() -> None:
     ]
 
 
+@NEEDS_IPTABLES
 def test_the_previous_versions_state_is_adopted_into_a_journal(tmp_path: Path) -> None:
     layout = Layout(state=tmp_path, cache=tmp_path / "c")
     legacy = {
@@ -301,6 +307,7 @@ def test_encryption_config_is_private_and_made_once(tmp_path: Path) -> None:
 
 
 @ROOT_ONLY
+@NEEDS_IPTABLES
 def test_nft_tables_and_base_chains_iptables_made_are_removed_others_stay() -> None:
     if shutil.which("nft") is None:
         pytest.skip("needs the nft tool")
@@ -362,6 +369,7 @@ server.kill()
 
 
 @ROOT_ONLY
+@NEEDS_IPTABLES
 def test_guard_drops_cluster_cidr_traffic_on_any_other_interface_both_ways() -> None:
     if shutil.which("nsenter") is None:
         pytest.skip("needs nsenter")

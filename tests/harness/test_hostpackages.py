@@ -61,5 +61,6 @@ def _session_runs(session_name: str) -> list[list[str]]:
 def test_the_fast_suite_installs_its_system_packages_before_its_tests() -> None:
     runs = _session_runs("tests")
     (installs,) = [run for run in runs if run[:3] == ["python", "-m", "harness.hostpackages"]]
-    assert set(installs[3:]) == {"postgresql", "chromium", "npm"} <= set(hostpackages.PACKAGES)
+    expected = {"postgresql", "chromium", "npm", "iptables", "nftables"}
+    assert set(installs[3:]) == expected <= set(hostpackages.PACKAGES)
     assert runs.index(installs) < next(i for i, run in enumerate(runs) if run[:1] == ["pytest"])
