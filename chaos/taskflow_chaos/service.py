@@ -26,18 +26,33 @@ def api_healthy(configuration: Mapping[str, Any] | None = None) -> bool:
 
 
 def _seconds_until_200(
-    send: Callable[[], Reply], *, started: float, timeout: float, pause: float
+    send: Callable[[], Reply], *, started: float, timeout: float, pause: float, in_a_row: int = 1
 ) -> tuple[float | None, str]:
-    """Repeat a request until it answers 200: (seconds since `started`, or None at the timeout;
-    the last other answer)."""
+    """Repeat a request until it answers 200 `in_a_row` times running: (seconds since `started`
+    to the first 200 of that run, or None at the timeout; the last other answer)."""
     last = ""
+    first_of_run: float | None = None
+    run = 0
     while time.time() - started < timeout:
         reply = send()
         if reply.status == 200:
-            return round(time.time() - started, 2), last
-        last = reply.describe()
+            first_of_run = time.time() if run == 0 else first_of_run
+            run += 1
+            if run >= in_a_row and first_of_run is not None:
+                return round(first_of_run - started, 2), last
+        else:
+            run = 0
+            last = reply.describe()
         time.sleep(pause)
     return None, last
+
+
+def ready_replicas(
+    name: str, configuration: Mapping[str, Any] | None, secrets: Mapping[str, Any] | None
+) -> int:
+    apps = client.AppsV1Api(create_k8s_api_client(secrets))
+    status = apps.read_namespaced_deployment(name, target_of(configuration).namespace).status
+    return int(status.ready_replicas or 0)
 
 
 def chat_answers(configuration: Mapping[str, Any] | None = None) -> bool:
@@ -153,10 +168,19 @@ def wait_chat_works(
     budget_seconds: float = 60,
     timeout: float = 180,
     configuration: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """After the restore: time until chat answers 200 again, by itself."""
+    """After the restore: time until chat answers 200 again through every backend replica.
+
+    Each backend pod has its own MCP circuit breaker. A first 200 shows one pod closed its
+    breaker; another pod whose trial call met the MCP server still starting has reopened it and
+    refuses chat for up to Retry-After seconds more (CI trial, 2026-12-07: the next steady state
+    got that pod's 503). So the wait asks for two answers per ready replica in a row: the
+    ingress spreads consecutive requests over the pods, and any 503 starts the run again.
+    """
     started = time.time()
     api, user = api_and_user(configuration)
+    in_a_row = 2 * max(ready_replicas("backend", configuration, secrets), 1)
     back, last = _seconds_until_200(
         lambda: api.request(
             "POST", f"/api/{user.user_id}/chat", {"message": CHAT_MESSAGE}, user.token, timeout=30
@@ -164,17 +188,20 @@ def wait_chat_works(
         started=started,
         timeout=timeout,
         pause=1,
+        in_a_row=in_a_row,
     )
     return outcome(
         check(
             criterion,
             "chat works again after MCP is restored",
             ok=back is not None and back <= budget_seconds,
-            metric="time from restore to chat 200",
+            metric="time from restore to chat 200 through every backend replica",
             value=back,
             unit="s",
             budget=f"<= {budget_seconds:.0f} s",
-            detail=f"last answer {last}" if back is None else "",
+            detail=f"{in_a_row} answers 200 in a row"
+            if back is not None
+            else f"no {in_a_row} answers 200 in a row; last other answer {last}",
         ),
         events=[event("chat works again")] if back is not None else [],
         seconds_to_chat=back,

@@ -1,4 +1,5 @@
-"""The wait shared by `API healthy again` and `chat works again`: seconds until a 200, or None."""
+"""The wait shared by `API healthy again` and `chat works again`: seconds until a 200 (or a run
+of them), or None."""
 
 from __future__ import annotations
 
@@ -19,3 +20,19 @@ def test_none_when_no_200_comes_before_the_timeout() -> None:
     seconds, last = _seconds_until_200(lambda: Reply(502, 0.01), started=time.time(), timeout=0.1, pause=0.02)
     assert seconds is None
     assert last == "HTTP 502"
+
+
+def test_a_run_of_200s_counts_from_its_first_and_any_other_answer_starts_it_again() -> None:
+    # one replica closed its breaker, the other still refuses: 200, 503, then 200 200 200
+    answers = iter([Reply(200, 0.01), Reply(503, 0.01), Reply(200, 0.01), Reply(200, 0.01), Reply(200, 0.01)])
+    sent: list[float] = []
+
+    def send() -> Reply:
+        sent.append(time.time())
+        return next(answers)
+
+    started = time.time()
+    seconds, last = _seconds_until_200(send, started=started, timeout=5, pause=0.05, in_a_row=3)
+    assert last == "HTTP 503"
+    assert seconds is not None and abs(seconds - (sent[2] - started)) < 0.01
+    assert len(sent) == 5
