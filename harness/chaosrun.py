@@ -270,7 +270,10 @@ def outcome_of(name: str, criteria: tuple[str, ...], journal: Mapping[str, Any])
                 )
             ):
                 outcome.facts[f"{activity.get('name')}.{key}"] = value
-    if status != "completed":
+    # Chaos Toolkit ends an experiment whose steady state failed before or after the method with
+    # status "completed" too, flagged only by `deviated` and the hypothesis (seen in the CI trial:
+    # mcp-outage's chat probe failed after the restore and the run still counted as clean).
+    if status != "completed" or journal.get("deviated") or not _steady_states_met(journal):
         problems.insert(0, _status_problem(journal, status))
     if not any(check.fault and check.ok for check in outcome.checks):
         problems.append(FAULT_NOT_OBSERVED)
@@ -281,6 +284,11 @@ def outcome_of(name: str, criteria: tuple[str, ...], journal: Mapping[str, Any])
                 ChaosCheck(criterion, f"{name}: {what}", False, "journal", status, detail=problem)
             )
     return outcome
+
+
+def _steady_states_met(journal: Mapping[str, Any]) -> bool:
+    steady = journal.get("steady_states") or {}
+    return all((steady.get(when) or {}).get("steady_state_met", True) for when in ("before", "after"))
 
 
 def _status_problem(journal: Mapping[str, Any], status: str) -> str:

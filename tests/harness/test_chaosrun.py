@@ -105,6 +105,25 @@ def test_unmet_steady_state_before_says_nothing_was_injected() -> None:
     assert "Deployment 'x' was not found" in details
 
 
+def test_a_completed_run_whose_steady_state_failed_afterwards_is_not_clean() -> None:
+    after = {
+        "steady_state_met": False,
+        "probes": [{"activity": {"name": "chat-answers"}, "tolerance_met": False, "output": False}],
+    }
+    outcome = outcome_of(
+        "demo",
+        ("EDGE-MCP",),
+        journal(
+            activity_run("gone", {"checks": [check("EDGE-MCP", "gone", ok=True, fault=True)]}),
+            deviated=True,
+            steady_states={"after": after},
+        ),
+    )
+    (failed,) = [c for c in outcome.checks if not c.ok]
+    assert failed.check == "demo: experiment ran cleanly"
+    assert "steady state not back after the fault (chat-answers: returned False)" in failed.detail
+
+
 def test_a_crashed_activity_fails_the_experiment() -> None:
     outcome = outcome_of(
         "demo",
