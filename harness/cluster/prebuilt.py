@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 ORIGIN_NAME = "origin.json"
 FALLBACK = "building from the Go module proxy instead"
+NOT_PINNED = "not pinned:"
 
 # Per process: a build whose download was declined is not tried (or reported) again, and a host
 # that did not answer is not asked for its other files.
@@ -60,8 +61,14 @@ def install(build: GoBuild, layout: Layout, out: Path) -> bool:
     try:
         _install(build, release, out)
     except _DeclinedError as declined:
-        _declined[build.cache_key] = str(declined)
-        _say(f"{build.name} {build.version}: released binaries not used: {declined}; {FALLBACK}")
+        why = str(declined)
+        # the same long reason for every build of a cold start is said in full once
+        said = why.startswith(NOT_PINNED) and any(w.startswith(NOT_PINNED) for w in _declined.values())
+        _declined[build.cache_key] = why
+        if said:
+            _say(f"{build.name} {build.version}: not pinned either; {FALLBACK}")
+        else:
+            _say(f"{build.name} {build.version}: released binaries not used: {why}; {FALLBACK}")
         return False
     return True
 
@@ -78,7 +85,7 @@ def _install(build: GoBuild, release: releases.Release, out: Path) -> None:
     unpinned = [artifact.file_name for artifact in release.artifacts if not pins.get(artifact.url)]
     if unpinned:
         raise _DeclinedError(
-            f"not pinned: no SHA-256 for {', '.join(unpinned)} in "
+            f"{NOT_PINNED} no SHA-256 for {', '.join(unpinned)} in "
             f"{releases.PINS_FILE.relative_to(releases.PINS_FILE.parents[1])} (fill it on a host "
             "that reaches the release hosts: python -m harness.cluster pin-releases)"
         )

@@ -282,6 +282,22 @@ def test_no_pin_or_downloads_off_asks_no_host(
     assert release_host.requests == []
 
 
+def test_a_cold_start_says_the_long_not_pinned_reason_once(
+    hello: tuple[build.GoBuild, Layout, releases.Artifact],
+    release_host: ReleaseHost,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    hello_build, layout, _ = hello
+    monkeypatch.setenv(fetch.ENV, release_host.url)
+    other = dataclasses.replace(hello_build, key_has_inputs_digest=True)
+    for each in (hello_build, other):
+        assert not prebuilt.install(each, layout, each.out_dir(layout))
+    first, second = capsys.readouterr().err.splitlines()
+    assert "released binaries not used: not pinned: no SHA-256 for hello_linux.tar.gz" in first
+    assert second == f"[download] hello v1: not pinned either; {prebuilt.FALLBACK}"
+
+
 def test_pin_releases_fills_from_upstream_checksum_files_and_keeps_a_disagreeing_pin(
     release_host: ReleaseHost,
     pins_file: Path,
