@@ -34,6 +34,9 @@ class Sabotage:
     """The exact name of the check that must record `fail`."""
     also: tuple[str, ...] = ()
     """fnmatch patterns of other checks this break may fail too (same cause, not unrelated)."""
+    or_checks: tuple[str, ...] = ()
+    """Exact names of checks (same criterion) whose failure stands in for `check`'s: a break seen
+    live to show one way or the other, each way a failure of the criterion. Empty for most."""
     select: tuple[str, ...] = field(default_factory=tuple)
     """Extra pytest arguments narrowing the run, e.g. ("-k", "dns")."""
     static: bool = True
@@ -42,6 +45,11 @@ class Sabotage:
     """For the chaos and load sabotages: the wall time (deploy, scenario, teardown) of the live run
     on the embedded cluster that showed it failing exactly its check; 0 while none has, which keeps
     it out of the extended matrix (tests/sabotage, `nox -s cluster -- sabotage-extended`)."""
+
+    @property
+    def must_fail(self) -> tuple[str, ...]:
+        """The check names one of which must record `fail`."""
+        return (self.check, *self.or_checks)
 
 
 def _objects(manifests: list[Manifest], kind: str, name: str) -> Iterator[Manifest]:
@@ -603,9 +611,12 @@ LOAD_SABOTAGES = {
             static=False,
             live_seconds=200,
         ),
-        # Seen live (04:02 UTC, 151 s): the one 100m pod went unready under the sign-ups (503 "no
-        # available server"), Locust stopped early (46 of 91 logins failed), so exactly "ramp100 load
-        # run" failed; the p95 check was never measured (a milder break would reach it).
+        # Seen live two ways. 2026-11-29 04:02 UTC (151 s): the one 100m pod went unready under the
+        # sign-ups (503 "no available server"), Locust stopped early (46 of 91 logins failed), so
+        # "ramp100 load run" failed and the hold's budgets were never measured. 2026-12-08 00:45 UTC
+        # (CI trial): the sign-ups got through, the run completed, and the hold failed its budgets
+        # (p95 3499 ms, p99 5263 ms, 24.6 % failed, 79 of 100 users with task requests) while the
+        # saturated pod answered SC-001's uptime samples late. Either way SC-004 fails.
         Sabotage(
             "backend-one-small-replica",
             "SC-004",
@@ -613,11 +624,13 @@ LOAD_SABOTAGES = {
             "the backend is held to one replica with a 100m CPU limit (the 100 users overload it)",
             backend_one_small_replica,
             check="ramp100 load run (100 users through the ingress)",
+            or_checks=("p95 response time of task endpoints in the hold",),
             also=(
-                "p95 response time of task endpoints in the hold",
                 "p99 response time of task endpoints in the hold",
                 "failed requests in the hold",
                 "all 100 users active through the hold",
+                "backend answers 2xx within 2 s by service name",
+                "/api through the ingress answers 2xx *",
             ),
             select=("-k", "hundred_concurrent_users", f"--ramp100-seconds={SHORT_RAMP100}"),
             static=False,
