@@ -175,12 +175,15 @@ def wait_chat_works(
     Each backend pod has its own MCP circuit breaker. A first 200 shows one pod closed its
     breaker; another pod whose trial call met the MCP server still starting has reopened it and
     refuses chat for up to Retry-After seconds more (CI trial, 2026-12-07: the next steady state
-    got that pod's 503). So the wait asks for two answers per ready replica in a row: the
-    ingress spreads consecutive requests over the pods, and any 503 starts the run again.
+    got that pod's 503). So the wait asks for two answers per ready replica in a row, ten at
+    least, a second apart: the ingress spreads consecutive requests over the pods, and any
+    other answer starts the run again.
     """
     started = time.time()
     api, user = api_and_user(configuration)
-    in_a_row = 2 * max(ready_replicas("backend", configuration, secrets), 1)
+    # ... and over at least ten seconds (twice the default Retry-After): a CI trial (01:33 UTC)
+    # still saw chat fail 0.1 s after four 200s in a row, 9.6 s after the restore.
+    in_a_row = max(2 * ready_replicas("backend", configuration, secrets), 10)
     back, last = _seconds_until_200(
         lambda: api.request(
             "POST", f"/api/{user.user_id}/chat", {"message": CHAT_MESSAGE}, user.token, timeout=30
