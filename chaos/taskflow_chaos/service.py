@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from chaosk8s import create_k8s_api_client
+from chaoslib.exceptions import ActivityFailed
 from kubernetes import client
 
 from taskflow_chaos.api import Api, Reply, User
@@ -56,12 +57,18 @@ def ready_replicas(
 
 
 def chat_answers(configuration: Mapping[str, Any] | None = None) -> bool:
-    """Steady state: chat answers 200 through the ingress."""
+    """Steady state: chat answers 200 through the ingress. Any other answer is raised, not returned
+    as False, so the journal and the report's failed-probe line carry what chat said (an
+    unexplained fast non-200 after MCP restores, CI trial 2026-12-08 01:33 UTC)."""
     api, user = api_and_user(configuration)
     reply = api.request(
         "POST", f"/api/{user.user_id}/chat", {"message": CHAT_MESSAGE}, user.token, timeout=30
     )
-    return reply.status == 200
+    if reply.status != 200:
+        raise ActivityFailed(
+            f"chat answered {reply.describe()} in {reply.seconds * 1000:.0f} ms: {reply.body[:100]}"
+        )
+    return True
 
 
 def mcp_timeouts(

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import time
 
-from taskflow_chaos.api import Reply
+import pytest
+from chaoslib.exceptions import ActivityFailed
+from taskflow_chaos import service
+from taskflow_chaos.api import Reply, User
 from taskflow_chaos.service import _seconds_until_200
 
 
@@ -36,3 +39,13 @@ def test_a_run_of_200s_counts_from_its_first_and_any_other_answer_starts_it_agai
     assert last == "HTTP 503"
     assert seconds is not None and abs(seconds - (sent[2] - started)) < 0.01
     assert len(sent) == 5
+
+
+def test_the_chat_steady_state_raises_what_chat_answered(monkeypatch: pytest.MonkeyPatch) -> None:
+    class FakeApi:
+        def request(self, *args: object, **kwargs: object) -> Reply:
+            return Reply(503, 0.048, body='{"reason":"circuit open"}')
+
+    monkeypatch.setattr(service, "api_and_user", lambda configuration: (FakeApi(), User("u", "t")))
+    with pytest.raises(ActivityFailed, match=r'chat answered HTTP 503 in 48 ms: \{"reason":"circuit open"\}'):
+        service.chat_answers()
