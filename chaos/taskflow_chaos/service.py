@@ -26,6 +26,12 @@ def api_healthy(configuration: Mapping[str, Any] | None = None) -> bool:
     return api.request("GET", f"/api/{user.user_id}/tasks", token=user.token).status == 200
 
 
+def _chat(api: Api, user: User, timeout: float) -> Reply:
+    """One chat request through the ingress, as every chat probe here sends it."""
+    chat = f"/api/{user.user_id}/chat"
+    return api.request("POST", chat, {"message": CHAT_MESSAGE}, user.token, timeout=timeout)
+
+
 def _seconds_until_200(
     send: Callable[[], Reply], *, started: float, timeout: float, pause: float, in_a_row: int = 1
 ) -> tuple[float | None, str]:
@@ -61,9 +67,7 @@ def chat_answers(configuration: Mapping[str, Any] | None = None) -> bool:
     as False, so the journal and the report's failed-probe line carry what chat said (an
     unexplained fast non-200 after MCP restores, CI trial 2026-12-08 01:33 UTC)."""
     api, user = api_and_user(configuration)
-    reply = api.request(
-        "POST", f"/api/{user.user_id}/chat", {"message": CHAT_MESSAGE}, user.token, timeout=30
-    )
+    reply = _chat(api, user, timeout=30)
     if reply.status != 200:
         raise ActivityFailed(
             f"chat answered {reply.describe()} in {reply.seconds * 1000:.0f} ms: {reply.body[:100]}"
@@ -104,9 +108,7 @@ def chat_unavailable_checks(
     api: Api, user: User, timeouts: Mapping[str, float], criterion: str
 ) -> dict[str, Any]:
     budget = chat_unavailable_budget(timeouts)
-    reply = api.request(
-        "POST", f"/api/{user.user_id}/chat", {"message": CHAT_MESSAGE}, user.token, timeout=60
-    )
+    reply = _chat(api, user, timeout=60)
     retry_after = reply.headers.get("retry-after", "")
     return outcome(
         check(
@@ -146,9 +148,7 @@ def chat_during_disruption(
     latencies: list[float] = []
     ended = time.time() + seconds
     while time.time() < ended:
-        reply = api.request(
-            "POST", f"/api/{user.user_id}/chat", {"message": CHAT_MESSAGE}, user.token, timeout=60
-        )
+        reply = _chat(api, user, timeout=60)
         answers[str(reply.status)] = answers.get(str(reply.status), 0) + 1
         latencies.append(reply.seconds)
         clean = reply.status == 200 or (reply.status == 503 and "retry-after" in reply.headers)
@@ -192,9 +192,7 @@ def wait_chat_works(
     # still saw chat fail 0.1 s after four 200s in a row, 9.6 s after the restore.
     in_a_row = max(2 * ready_replicas("backend", configuration, secrets), 10)
     back, last = _seconds_until_200(
-        lambda: api.request(
-            "POST", f"/api/{user.user_id}/chat", {"message": CHAT_MESSAGE}, user.token, timeout=30
-        ),
+        lambda: _chat(api, user, timeout=30),
         started=started,
         timeout=timeout,
         pause=1,
